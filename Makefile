@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vhostx: the user's entry point.
+#
+#   make            build kmod/vhostx.ko and ctl/ (vhostxctl)
+#   make check      host unit tests, then the kselftest-style suite in a QEMU guest
+#   make demo       boot a guest, load vhostx, show that it works
+#   make deps       install the Debian packages the project needs (idempotent)
+#
+# The target kernel is the newest installed kernel with both headers and an
+# image; override with KVER=<version> or KDIR=<kernel build dir>.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD ?= $(TOP)/build
+KVER ?= $(shell $(TOP)/scripts/kver.sh)
+KDIR ?= /lib/modules/$(KVER)/build
+CMAKE_BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+
+export KVER KDIR BUILD
+
+.PHONY: all module ctl deps check check-unit check-vm demo clean help
+
+all: module ctl
+
+help:
+	@sed -n '3,12p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+
+module:
+	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ]; then \
+		echo "error: no target kernel headers (KVER='$(KVER)' KDIR='$(KDIR)'); run 'make deps'" >&2; \
+		exit 1; fi
+	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
+
+ctl:
+	cmake -S $(TOP)/ctl -B $(BUILD)/ctl -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) >/dev/null
+	cmake --build $(BUILD)/ctl -j $(JOBS)
+
+deps:
+	@$(TOP)/scripts/deps.sh
+
+# deps may install the kernel headers, so the real work runs in a new make
+# that sees them when it evaluates KVER.
+check: deps
+	$(MAKE) check-unit check-vm
+
+check-unit: ctl
+	ctest --test-dir $(BUILD)/ctl --output-on-failure
+
+check-vm: module ctl
+	$(TOP)/selftests/vm/run.sh $(TOP)/selftests/run_suite.sh
+
+demo: deps
+	$(MAKE) module ctl
+	$(TOP)/selftests/vm/run.sh $(TOP)/scripts/demo-guest.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	rm -rf $(BUILD)

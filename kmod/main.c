@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx: an in-kernel virtio-net data path, driven with the vhost-net ioctls.
+ *
+ * This file registers the misc device /dev/vhostx-net; everything an open
+ * file does lives in dev.c.
+ */
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+
+#include "dev.h"
+
+static const struct file_operations vhx_fops = {
+	.owner = THIS_MODULE,
+	.open = vhx_dev_open,
+	.release = vhx_dev_release,
+	.unlocked_ioctl = vhx_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vhx_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vhostx-net",
+	.fops = &vhx_fops,
+	.mode = 0600,
+};
+
+static int __init vhx_init(void)
+{
+	int ret;
+
+	ret = misc_register(&vhx_misc);
+	if (ret)
+		return ret;
+	pr_info("vhostx %s: /dev/%s ready\n", VHX_VERSION, vhx_misc.name);
+	return 0;
+}
+
+static void __exit vhx_exit(void)
+{
+	misc_deregister(&vhx_misc);
+}
+
+module_init(vhx_init);
+module_exit(vhx_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_VERSION(VHX_VERSION);
+MODULE_AUTHOR("The vhostx authors");
+MODULE_DESCRIPTION("vhostx: in-kernel virtio-net accelerator, vhost-net compatible");

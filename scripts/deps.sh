@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Install every Debian package the project needs. Idempotent, and a quick
+# no-op when everything is present (one dpkg-query, no apt at all).
+set -eu
+
+PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-utils
+	linux-image-amd64 linux-headers-amd64
+	qemu-system-x86 busybox-static iproute2 ethtool
+	libnl-3-dev libnl-genl-3-dev libcli11-dev catch2
+	clang libclang-rt-14-dev"
+
+missing=
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in ii*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+# selftests/lib/ktap.sh - a tiny kselftest-style TAP 13 producer for bash suites.
+#
+#   ktap_begin
+#   ktap_case NAME FUNCTION [ARGS...]   ok / not ok / ok ... # SKIP
+#   ktap_end                            prints "1..N" and "P passed, F failed"; returns 1 on failure
+#
+# A case function returns 0 (pass), $KSFT_SKIP (skip) or anything else (fail).
+# It runs in a subshell, so it cannot break the suite's state; its output is
+# turned into TAP diagnostics. After every case the kernel taint is checked:
+# any bit beyond O (out-of-tree) and E (unsigned) fails that case.
+
+KSFT_SKIP=4
+KTAP_TAINT_ALLOWED=$(((1 << 12) | (1 << 13)))
+KTAP_N=0
+KTAP_PASS=0
+KTAP_FAIL=0
+KTAP_SKIPPED=0
+
+ktap_begin()
+{
+	echo "TAP version 13"
+}
+
+# Print to the TAP stream as a diagnostic.
+ktap_diag()
+{
+	echo "# $*"
+}
+
+# Fail a case with a message: `cond || fail "why"`.
+fail()
+{
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+skip()
+{
+	echo "SKIP: $*" >&2
+	exit "$KSFT_SKIP"
+}
+
+ktap_taint_bad()
+{
+	local t
+	t=$(cat /proc/sys/kernel/tainted)
+	echo $((t & ~KTAP_TAINT_ALLOWED))
+}
+
+ktap_case()
+{
+	local name=$1 out rc bad reason=
+	shift
+	KTAP_N=$((KTAP_N + 1))
+	out=$( (set -e; "$@") 2>&1)
+	rc=$?
+	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+	bad=$(ktap_taint_bad)
+	if [ "$bad" -ne 0 ]; then
+		echo "# kernel tainted beyond O/E: $(cat /proc/sys/kernel/tainted)"
+		dmesg | grep -E -A20 'BUG:|WARNING:|Oops' | head -40 | sed 's/^/# /'
+		rc=1
+	fi
+	case $rc in
+	0) echo "ok $KTAP_N - $name"; KTAP_PASS=$((KTAP_PASS + 1)) ;;
+	"$KSFT_SKIP")
+		reason=$(printf '%s\n' "$out" | sed -n 's/^SKIP: //p' | tail -n 1)
+		echo "ok $KTAP_N - $name # SKIP ${reason}"
+		KTAP_SKIPPED=$((KTAP_SKIPPED + 1)) ;;
+	*) echo "not ok $KTAP_N - $name"; KTAP_FAIL=$((KTAP_FAIL + 1)) ;;
+	esac
+}
+
+ktap_end()
+{
+	echo "1..$KTAP_N"
+	[ "$KTAP_SKIPPED" -gt 0 ] && echo "# $KTAP_SKIPPED skipped"
+	echo "$KTAP_PASS passed, $KTAP_FAIL failed"
+	[ "$KTAP_FAIL" -eq 0 ]
+}

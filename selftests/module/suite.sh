@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+# selftests/module: load, device node, open/close, unload, coexistence with vhost_net.
+# Sourced by run_suite.sh; every case leaves vhostx unloaded.
+
+mod_load_unload()
+{
+	vhx_unload
+	insmod "$VHX_KO" || fail "insmod $VHX_KO"
+	vhx_loaded || fail "/sys/module/vhostx missing after insmod"
+	dmesg | grep -q "vhostx .*: /dev/vhostx-net ready" || fail "no banner in dmesg"
+	rmmod vhostx || fail "rmmod"
+	! vhx_loaded || fail "/sys/module/vhostx still there after rmmod"
+}
+
+mod_modinfo()
+{
+	local f
+	for f in license description version author; do
+		[ -n "$(modinfo -F $f "$VHX_KO")" ] || fail "modinfo has no $f"
+	done
+	[ "$(modinfo -F license "$VHX_KO")" = GPL ] || fail "license is not GPL"
+	[ "$(modinfo -F version "$VHX_KO")" = "$(cat "$TOP/VERSION")" ] || fail "version differs from VERSION"
+}
+
+mod_node()
+{
+	local st
+	vhx_load
+	wait_node $VHX_NODE || fail "$VHX_NODE did not appear"
+	st=$(stat -c '%F %a %U %G' $VHX_NODE)
+	echo "$VHX_NODE: $st"
+	[ "$st" = "character special file 600 root root" ] || fail "unexpected node: $st"
+	grep -qw vhostx-net /proc/misc || fail "not in /proc/misc"
+	vhx_unload
+	[ ! -e $VHX_NODE ] || fail "$VHX_NODE still there after rmmod"
+}
+
+mod_open_close()
+{
+	vhx_load
+	wait_node $VHX_NODE || fail "no node"
+	exec 3<>$VHX_NODE || fail "open 1"
+	exec 4<>$VHX_NODE || fail "open 2"
+	exec 3>&- 4>&-
+	# A non-root caller cannot open the 0600 node.
+	! setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "exec 3<>$VHX_NODE" 2>/dev/null ||
+		fail "nobody opened $VHX_NODE"
+	vhx_unload
+}
+
+mod_busy_while_open()
+{
+	vhx_load
+	wait_node $VHX_NODE || fail "no node"
+	exec 3<>$VHX_NODE
+	! rmmod vhostx 2>/dev/null || fail "rmmod succeeded with an open file"
+	[ "$(cat /sys/module/vhostx/refcnt)" = 1 ] || fail "refcnt $(cat /sys/module/vhostx/refcnt), want 1"
+	exec 3>&-
+	[ "$(cat /sys/module/vhostx/refcnt)" = 0 ] || fail "refcnt not back to 0"
+	vhx_unload
+}
+
+mod_reload_20()
+{
+	local i
+	for i in $(seq 20); do
+		insmod "$VHX_KO" || fail "insmod #$i"
+		wait_node $VHX_NODE || fail "no node #$i"
+		exec 3<>$VHX_NODE || fail "open #$i"
+		exec 3>&-
+		rmmod vhostx || fail "rmmod #$i"
+	done
+}
+
+mod_with_vhost_net()
+{
+	modprobe vhost_net || skip "vhost_net not available"
+	vhx_load || fail "vhostx does not load beside vhost_net"
+	wait_node /dev/vhost-net && wait_node $VHX_NODE || fail "nodes missing"
+	exec 3<>/dev/vhost-net 4<>$VHX_NODE || fail "open both"
+	exec 3>&- 4>&-
+	vhx_unload
+	modprobe -r vhost_net || fail "unload vhost_net"
+	# and the other order
+	vhx_load
+	modprobe vhost_net || fail "vhost_net does not load beside vhostx"
+	modprobe -r vhost_net
+	vhx_unload
+}
+
+ktap_case "module: load and unload" mod_load_unload
+ktap_case "module: modinfo license, description, version, author" mod_modinfo
+ktap_case "module: /dev/vhostx-net is a 0600 root char device" mod_node
+ktap_case "module: open and close, non-root refused" mod_open_close
+ktap_case "module: unload refused while a file is open" mod_busy_while_open
+ktap_case "module: 20 load/open/close/unload cycles" mod_reload_20
+ktap_case "module: loads beside vhost_net, in both orders" mod_with_vhost_net

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/vm/run.sh - run one command in a throw-away QEMU/TCG guest.
+#
+# usage: selftests/vm/run.sh [-v] COMMAND [ARGS...]
+#
+# The guest boots the Debian kernel (KVER, default: scripts/kver.sh) from its
+# uncompressed vmlinux (PVH entry: no decompression under TCG). Its root is
+# overlayfs(host "/" over 9p read-only, tmpfs), so every host binary, library,
+# module and this source tree are visible at the same paths, and writes stay in
+# guest RAM. VM_OUT is shared read-write at the same path; the command's
+# status, dmesg and taint come back through it. The command runs with bash in
+# the caller's directory; its stdout and stderr stream over the second serial
+# port (~150 KB/s under TCG: put bulky output in a file under $VM_OUT).
+#
+# Exit status: the command's, or
+#   124  the VM timed out (VM_TIMEOUT seconds)
+#   125  the guest died without a status, or the kernel got tainted beyond
+#        O (out-of-tree) and E (unsigned): an oops, a WARN, a bad page, ...
+#   126  setup error on the host
+#
+# Environment:
+#   VM_MEM=2G VM_SMP=2 VM_CPU=max VM_TIMEOUT=900 VM_APPEND= VM_QEMU_ARGS=
+#   VM_OUT=$BUILD/vm/out  VM_KEEP=0 (keep the run directory even on success)
+#   Every variable named VHX_* is exported into the guest command.
+set -u
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+KVER=${KVER:-$("$TOP/scripts/kver.sh")}
+VMDIR=$BUILD/vm
+VM_MEM=${VM_MEM:-2G}
+VM_SMP=${VM_SMP:-2}
+VM_CPU=${VM_CPU:-max}
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_APPEND=${VM_APPEND:-}
+VM_QEMU_ARGS=${VM_QEMU_ARGS:-}
+VM_OUT=${VM_OUT:-$VMDIR/out}
+VM_KEEP=${VM_KEEP:-0}
+VERBOSE=0
+
+# Taint bits a test may leave: O (12, out-of-tree) and E (13, unsigned).
+TAINT_ALLOWED=$(((1 << 12) | (1 << 13)))
+
+die() { echo "vm: $*" >&2; exit 126; }
+
+[ "${1:-}" = "-v" ] && { VERBOSE=1; shift; }
+[ $# -ge 1 ] || { sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//'; exit 126; }
+[ -n "$KVER" ] || die "no kernel with /boot/vmlinuz-* and headers; run 'make deps'"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run 'make deps'"
+[ -x /bin/busybox ] || die "/bin/busybox missing (busybox-static); run 'make deps'"
+
+mkdir -p "$VMDIR" "$VM_OUT/runs" || die "cannot create $VMDIR"
+VMLINUX=$VMDIR/vmlinux-$KVER
+INITRD=$VMDIR/initramfs-$KVER.cpio.gz
+
+# The bzImage payload is an xz stream; TCG is slow at decompressing it.
+extract_vmlinux() {
+	python3 - "/boot/vmlinuz-$KVER" "$VMLINUX.tmp" <<'EOF' && mv "$VMLINUX.tmp" "$VMLINUX"
+import lzma, sys
+data = open(sys.argv[1], "rb").read()
+off = data.find(b"\xfd7zXZ\x00")
+if off < 0:
+    sys.exit("no xz payload in " + sys.argv[1])
+open(sys.argv[2], "wb").write(lzma.LZMADecompressor().decompress(data[off:]))
+EOF
+}
+
+build_initramfs() {
+	local root f mods
+	root=$(mktemp -d "$VMDIR/.initramfs.XXXXXX") || return 1
+	mkdir -p "$root"/{bin,proc,sys,dev,lower,upper,newroot}
+	cp /bin/busybox "$root/bin/busybox" || return 1
+	mods=$(for m in virtio_pci 9pnet_virtio 9p overlay; do
+		modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++')
+	for f in $mods; do
+		mkdir -p "$root$(dirname "$f")" && cp "$f" "$root$f" || return 1
+	done
+	echo "$mods" > "$root/modules"
+	cp "$TOP/selftests/vm/init" "$root/init" && chmod +x "$root/init" || return 1
+	(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD.tmp") &&
+		mv "$INITRD.tmp" "$INITRD"
+	rm -rf "$root"
+}
+
+if [ ! -s "$VMLINUX" ]; then
+	extract_vmlinux || die "cannot extract vmlinux from /boot/vmlinuz-$KVER"
+fi
+if [ ! -s "$INITRD" ] || [ "$TOP/selftests/vm/init" -nt "$INITRD" ]; then
+	build_initramfs || die "initramfs build failed"
+fi
+
+RUN=$(mktemp -d "$VM_OUT/runs/run.XXXXXX") || die "cannot create a run directory"
+{
+	for v in $(compgen -v VHX_); do printf 'export %s=%q\n' "$v" "${!v}"; done
+	printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
+	printf '%q ' "$@"
+	echo
+} > "$RUN/cmd.sh"
+
+T0=$(date +%s)
+# shellcheck disable=SC2086
+timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "$VM_CPU" \
+	-smp "$VM_SMP" -m "$VM_MEM" \
+	-nodefaults -no-user-config -nographic -no-reboot -vga none \
+	-kernel "$VMLINUX" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 loglevel=$((VERBOSE ? 7 : 4)) edd=off vhx.run=$RUN vhx.out=$VM_OUT $VM_APPEND" \
+	-serial "file:$RUN/console.log" \
+	-chardev stdio,id=cmdout,signal=off -serial chardev:cmdout \
+	-fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \
+	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+	-fsdev "local,id=out,path=$VM_OUT,security_model=none" \
+	-device virtio-9p-pci,fsdev=out,mount_tag=vmout \
+	$VM_QEMU_ARGS </dev/null 2> "$RUN/qemu-stderr.log" &
+QPID=$!
+if [ $VERBOSE = 1 ]; then
+	tail -n +1 --pid=$QPID -F "$RUN/console.log" 2>/dev/null | sed 's/^/[console] /' >&2 &
+fi
+wait $QPID
+QRC=$?
+WALL=$(($(date +%s) - T0))
+[ -s "$RUN/qemu-stderr.log" ] && sed 's/^/[qemu] /' "$RUN/qemu-stderr.log" >&2
+
+if [ ! -f "$RUN/rc" ]; then
+	if [ $QRC = 124 ] || [ $QRC = 137 ]; then
+		echo "vm: TIMEOUT: the guest did not finish in ${VM_TIMEOUT}s; console tail ($RUN/console.log):" >&2
+		RC=124
+	else
+		echo "vm: the guest died without an exit status (qemu rc=$QRC); console tail ($RUN/console.log):" >&2
+		RC=125
+	fi
+	tail -n 60 "$RUN/console.log" >&2
+	exit $RC
+fi
+
+RC=$(cat "$RUN/rc")
+TAINT=$(cat "$RUN/tainted" 2>/dev/null || echo -1)
+echo "vm: rc=$RC wall=${WALL}s tainted=$TAINT run=$RUN" >&2
+if [ "$TAINT" -lt 0 ] || [ $((TAINT & ~TAINT_ALLOWED)) -ne 0 ]; then
+	echo "vm: FAIL: kernel taint $TAINT has bits beyond O/E; see $RUN/dmesg.txt" >&2
+	grep -E -A30 'BUG:|WARNING:|Oops|Call Trace|kmemleak' "$RUN/dmesg.txt" 2>/dev/null | head -80 >&2
+	VM_KEEP=1
+	[ "$RC" = 0 ] && RC=125
+fi
+[ "$RC" = 0 ] && [ "$VM_KEEP" != 1 ] && rm -rf "$RUN"
+exit "$RC"
