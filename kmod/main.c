@@ -9,6 +9,8 @@
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
 
+#include <linux/vhostx.h>
+
 #include "dev.h"
 
 static const struct file_operations vhx_fops = {
@@ -22,7 +24,7 @@ static const struct file_operations vhx_fops = {
 
 static struct miscdevice vhx_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
-	.name = "vhostx-net",
+	.name = VHOSTX_DEV_NAME,
 	.fops = &vhx_fops,
 	.mode = 0600,
 };
