@@ -1,39 +1,312 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vhostx: one open file of /dev/vhostx-net.
+ * vhostx: one open file of /dev/vhostx-net. Ownership, features, the memory
+ * table, ioctl dispatch, and the order things stop in on reset and release.
+ *
+ * Every ioctl that vhost-net has behaves as it does there: same number,
+ * struct, errno, and the same ownership rule (the owner is the mm that called
+ * SET_OWNER; everything else but the feature ioctls needs it).
  */
+#include <linux/xarray.h>
+#include <linux/nospec.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/mutex.h>
+#include <linux/vhost.h>
 
 #include "dev.h"
+#include "mem.h"
+#include "net.h"
 
-/* One open file. f->private_data owns it; it dies with the last fput(). */
-struct vhx_dev {
-	struct mutex mutex;	/* serialises ioctls */
-};
+DEFINE_MUTEX(vhx_devices_lock);
+static DEFINE_XARRAY_ALLOC(vhx_devices);
+
+/* The device with the lowest id >= *id, or NULL; vhx_devices_lock held. */
+struct vhx_dev *vhx_dev_find(unsigned long *id)
+{
+	lockdep_assert_held(&vhx_devices_lock);
+	return xa_find(&vhx_devices, id, ULONG_MAX, XA_PRESENT);
+}
 
 int vhx_dev_open(struct inode *inode, struct file *f)
 {
 	struct vhx_dev *d;
+	int ret, i;
 
-	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+	d = kvzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d)
 		return -ENOMEM;
+	d->weight_packets = VHX_WEIGHT_PACKETS;
+	d->weight_bytes = VHX_WEIGHT_BYTES;
 	mutex_init(&d->mutex);
+	for (i = 0; i < VHX_NVQS; i++) {
+		ret = vhx_vq_init(&d->vqs[i], d, i,
+				  i == VHX_VQ_TX ? vhx_net_handle_tx :
+						   vhx_net_handle_rx);
+		if (ret)
+			goto err_vqs;
+	}
+	mutex_lock(&vhx_devices_lock);
+	ret = xa_alloc(&vhx_devices, &d->id, d, xa_limit_31b, GFP_KERNEL);
+	mutex_unlock(&vhx_devices_lock);
+	if (ret)
+		goto err_vqs;
 	f->private_data = d;
 	return 0;
+
+err_vqs:
+	while (i--)
+		vhx_vq_cleanup(&d->vqs[i]);
+	kvfree(d);
+	return ret;
+}
+
+static bool vhx_dev_is_owner(const struct vhx_dev *d)
+{
+	return d->mm && d->mm == current->mm;
+}
+
+static void vhx_dev_set_vq_mem(struct vhx_dev *d, struct vhx_mem *mem)
+{
+	int i;
+
+	/* The worker touches vq->mem only under vq->mutex. */
+	for (i = 0; i < VHX_NVQS; i++) {
+		mutex_lock(&d->vqs[i].mutex);
+		d->vqs[i].mem = mem;
+		mutex_unlock(&d->vqs[i].mutex);
+	}
+}
+
+static long vhx_dev_set_owner(struct vhx_dev *d)
+{
+	struct mm_struct *mm;
+	struct vhx_mem *mem;
+	int ret;
+
+	mutex_lock(&d->mutex);
+	ret = -EBUSY;
+	if (d->mm)
+		goto out;
+	ret = -EINVAL;
+	mm = get_task_mm(current);
+	if (!mm)
+		goto out;
+	mem = vhx_mem_new(NULL, 0, &ret);
+	if (!mem)
+		goto err_mm;
+	ret = vhx_worker_start(&d->worker, mm, current->tgid);
+	if (ret)
+		goto err_mem;
+	d->mm = mm;
+	d->owner_tgid = current->tgid;
+	d->mem = mem;
+	vhx_dev_set_vq_mem(d, mem);
+	mutex_unlock(&d->mutex);
+	return 0;
+
+err_mem:
+	vhx_mem_free(mem);
+err_mm:
+	mmput(mm);
+out:
+	mutex_unlock(&d->mutex);
+	return ret;
+}
+
+/*
+ * Stop everything and forget the owner: backends detached, polls unhooked,
+ * worker gone, queues back to their initial state. dev->mutex held.
+ */
+static void vhx_dev_teardown(struct vhx_dev *d)
+{
+	int i;
+
+	vhx_net_stop(d);
+	for (i = 0; i < VHX_NVQS; i++) {
+		mutex_lock(&d->vqs[i].mutex);
+		vhx_poll_stop(&d->vqs[i].kick_poll);
+		mutex_unlock(&d->vqs[i].mutex);
+	}
+	vhx_worker_stop(&d->worker);
+	for (i = 0; i < VHX_NVQS; i++) {
+		mutex_lock(&d->vqs[i].mutex);
+		vhx_vq_reset(&d->vqs[i]);
+		mutex_unlock(&d->vqs[i].mutex);
+	}
+	vhx_mem_free(d->mem);
+	d->mem = NULL;
+	if (d->mm)
+		mmput(d->mm);
+	d->mm = NULL;
+	d->owner_tgid = 0;
+	d->features = 0;
+	d->backend_features = 0;
+}
+
+static long vhx_dev_reset_owner(struct vhx_dev *d)
+{
+	long ret = -EPERM;
+
+	mutex_lock(&d->mutex);
+	if (vhx_dev_is_owner(d)) {
+		vhx_dev_teardown(d);
+		ret = 0;
+	}
+	mutex_unlock(&d->mutex);
+	return ret;
 }
 
 int vhx_dev_release(struct inode *inode, struct file *f)
 {
 	struct vhx_dev *d = f->private_data;
+	int i;
 
+	mutex_lock(&vhx_devices_lock);
+	xa_erase(&vhx_devices, d->id);
+	mutex_unlock(&vhx_devices_lock);
+
+	mutex_lock(&d->mutex);
+	vhx_dev_teardown(d);
+	mutex_unlock(&d->mutex);
+	for (i = 0; i < VHX_NVQS; i++)
+		vhx_vq_cleanup(&d->vqs[i]);
 	mutex_destroy(&d->mutex);
-	kfree(d);
+	kvfree(d);
 	return 0;
+}
+
+static long vhx_dev_set_features(struct vhx_dev *d, u64 __user *argp)
+{
+	u64 features;
+	int i;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~VHX_FEATURES)
+		return -EOPNOTSUPP;
+	mutex_lock(&d->mutex);
+	d->features = features;
+	for (i = 0; i < VHX_NVQS; i++)
+		vhx_vq_set_features(&d->vqs[i], features);
+	mutex_unlock(&d->mutex);
+	return 0;
+}
+
+static long vhx_dev_backend_features(struct vhx_dev *d, unsigned int ioctl,
+				     u64 __user *argp)
+{
+	u64 features = 0;
+
+	/* No IOTLB yet, so no backend feature is offered. */
+	if (ioctl == VHOST_GET_BACKEND_FEATURES)
+		return copy_to_user(argp, &features, sizeof(features)) ?
+			       -EFAULT : 0;
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features)
+		return -EOPNOTSUPP;
+	mutex_lock(&d->mutex);
+	d->backend_features = features;
+	mutex_unlock(&d->mutex);
+	return 0;
+}
+
+/* VHOST_SET_MEM_TABLE; dev->mutex held. */
+static long vhx_dev_set_mem(struct vhx_dev *d, struct vhost_memory __user *m)
+{
+	struct vhost_memory hdr;
+	struct vhost_memory_region *regions;
+	struct vhx_mem *mem, *old;
+	int ret;
+
+	if (copy_from_user(&hdr, m, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.padding)
+		return -EOPNOTSUPP;
+	if (hdr.nregions > VHX_MEM_MAX_REGIONS)
+		return -E2BIG;
+	regions = memdup_user(m->regions, hdr.nregions * sizeof(*regions));
+	if (IS_ERR(regions))
+		return PTR_ERR(regions);
+	mem = vhx_mem_new(regions, hdr.nregions, &ret);
+	kfree(regions);
+	if (!mem)
+		return ret;
+	old = d->mem;
+	d->mem = mem;
+	vhx_dev_set_vq_mem(d, mem);
+	vhx_mem_free(old);
+	return 0;
+}
+
+/* A VHOST_*_VRING_* ioctl: the queue index comes first in every argument. */
+static long vhx_dev_vring_ioctl(struct vhx_dev *d, unsigned int ioctl,
+				void __user *argp)
+{
+	u32 idx;
+
+	if (get_user(idx, (u32 __user *)argp))
+		return -EFAULT;
+	if (idx >= VHX_NVQS)
+		return -ENOBUFS;
+	idx = array_index_nospec(idx, VHX_NVQS);
+	return vhx_vq_ioctl(&d->vqs[idx], ioctl, argp);
+}
+
+/* Everything that needs the caller to be the owner. */
+static long vhx_dev_owner_ioctl(struct vhx_dev *d, unsigned int ioctl,
+				void __user *argp)
+{
+	long ret;
+
+	mutex_lock(&d->mutex);
+	if (!vhx_dev_is_owner(d)) {
+		ret = -EPERM;
+		goto out;
+	}
+	switch (ioctl) {
+	case VHOST_SET_MEM_TABLE:
+		ret = vhx_dev_set_mem(d, argp);
+		break;
+	case VHOST_SET_LOG_BASE:
+	case VHOST_SET_LOG_FD:
+		/* Dirty logging is not built: VHOST_F_LOG_ALL is not offered. */
+		ret = -EOPNOTSUPP;
+		break;
+	default:
+		ret = vhx_dev_vring_ioctl(d, ioctl, argp);
+		break;
+	}
+out:
+	mutex_unlock(&d->mutex);
+	return ret;
 }
 
 long vhx_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
-	return -ENOIOCTLCMD;
+	struct vhx_dev *d = f->private_data;
+	void __user *argp = (void __user *)arg;
+	struct vhost_vring_file backend;
+	u64 features = VHX_FEATURES;
+
+	switch (ioctl) {
+	case VHOST_GET_FEATURES:
+		return copy_to_user(argp, &features, sizeof(features)) ?
+			       -EFAULT : 0;
+	case VHOST_SET_FEATURES:
+		return vhx_dev_set_features(d, argp);
+	case VHOST_GET_BACKEND_FEATURES:
+	case VHOST_SET_BACKEND_FEATURES:
+		return vhx_dev_backend_features(d, ioctl, argp);
+	case VHOST_SET_OWNER:
+		return vhx_dev_set_owner(d);
+	case VHOST_RESET_OWNER:
+		return vhx_dev_reset_owner(d);
+	case VHOST_NET_SET_BACKEND:
+		if (copy_from_user(&backend, argp, sizeof(backend)))
+			return -EFAULT;
+		return vhx_net_set_backend(d, backend.index, backend.fd);
+	default:
+		return vhx_dev_owner_ioctl(d, ioctl, argp);
+	}
 }

@@ -11,7 +11,9 @@
 
 #include <linux/vhostx.h>
 
+#include "debugfs.h"
 #include "dev.h"
+#include "netlink.h"
 
 static const struct file_operations vhx_fops = {
 	.owner = THIS_MODULE,
@@ -33,16 +35,26 @@ static int __init vhx_init(void)
 {
 	int ret;
 
-	ret = misc_register(&vhx_misc);
+	ret = vhx_nl_init();
 	if (ret)
 		return ret;
+	ret = misc_register(&vhx_misc);
+	if (ret)
+		goto err_nl;
+	vhx_debugfs_init();
 	pr_info("vhostx %s: /dev/%s ready\n", VHX_VERSION, vhx_misc.name);
 	return 0;
+
+err_nl:
+	vhx_nl_exit();
+	return ret;
 }
 
 static void __exit vhx_exit(void)
 {
+	vhx_debugfs_exit();
 	misc_deregister(&vhx_misc);
+	vhx_nl_exit();
 }
 
 module_init(vhx_init);

@@ -7,6 +7,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 step() { printf '\n== %s\n' "$*"; }
 
 step "guest kernel: $(uname -r); loading vhostx"
+modprobe -a tun tap   # vhostx attaches to tap devices, like vhost_net
 insmod "$TOP/kmod/vhostx.ko"
 dmesg | grep vhostx | tail -n 1
 modinfo "$TOP/kmod/vhostx.ko" | grep -E '^(version|description|license):'

@@ -9,9 +9,16 @@ vhx_loaded()
 	[ -d /sys/module/vhostx ]
 }
 
+# insmod does not resolve dependencies: vhostx needs tun and tap (for
+# tun_get_socket/tap_get_socket), as vhost_net does.
+vhx_deps()
+{
+	modprobe -a tun tap
+}
+
 vhx_load()
 {
-	vhx_loaded || insmod "$VHX_KO" "$@"
+	vhx_deps && { vhx_loaded || insmod "$VHX_KO" "$@"; }
 }
 
 vhx_unload()

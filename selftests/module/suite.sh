@@ -5,6 +5,7 @@
 mod_load_unload()
 {
 	vhx_unload
+	vhx_deps || fail "modprobe tun tap"
 	insmod "$VHX_KO" || fail "insmod $VHX_KO"
 	vhx_loaded || fail "/sys/module/vhostx missing after insmod"
 	dmesg | grep -q "vhostx .*: /dev/vhostx-net ready" || fail "no banner in dmesg"
@@ -63,6 +64,7 @@ mod_busy_while_open()
 mod_reload_20()
 {
 	local i
+	vhx_deps || fail "modprobe tun tap"
 	for i in $(seq 20); do
 		insmod "$VHX_KO" || fail "insmod #$i"
 		wait_node $VHX_NODE || fail "no node #$i"

@@ -12,8 +12,109 @@
 /* The misc device a VMM opens, in place of /dev/vhost-net. */
 #define VHOSTX_DEV_NAME "vhostx-net"
 
-/* Generic netlink family (see Documentation/netlink/specs/vhostx.yaml). */
+/*
+ * Generic netlink family "vhostx" (Documentation/netlink/specs/vhostx.yaml).
+ *
+ * VHOSTX_CMD_DEV_GET    do: one device (VHOSTX_A_DEV_ID); dump: every device.
+ * VHOSTX_CMD_DEV_SET    needs CAP_NET_ADMIN: busy-poll timeout and per-run
+ *                       weights of one device (VHOSTX_A_DEV_ID).
+ * VHOSTX_CMD_QUEUE_BROKEN  notification on VHOSTX_MCGRP_EVENTS when a queue
+ *                       is stopped by a malformed ring.
+ */
 #define VHOSTX_GENL_NAME "vhostx"
 #define VHOSTX_GENL_VERSION 1
+#define VHOSTX_MCGRP_EVENTS "events"
+
+enum {
+	VHOSTX_CMD_UNSPEC,
+	VHOSTX_CMD_DEV_GET,
+	VHOSTX_CMD_DEV_SET,
+	VHOSTX_CMD_QUEUE_BROKEN,
+	__VHOSTX_CMD_MAX,
+};
+#define VHOSTX_CMD_MAX (__VHOSTX_CMD_MAX - 1)
+
+/* Device attributes (top level). */
+enum {
+	VHOSTX_A_DEV_UNSPEC,
+	VHOSTX_A_DEV_ID,		/* u32 */
+	VHOSTX_A_DEV_OWNER_PID,		/* u32, 0 without owner */
+	VHOSTX_A_DEV_FEATURES,		/* u64, negotiated */
+	VHOSTX_A_DEV_BACKEND_IFINDEX,	/* u32, absent without backend */
+	VHOSTX_A_DEV_BACKEND_IFNAME,	/* string */
+	VHOSTX_A_DEV_QUEUES,		/* nest of VHOSTX_A_QUEUE, one per queue */
+	VHOSTX_A_DEV_BUSYPOLL_US,	/* u32, set: both queues; get: TX queue's */
+	VHOSTX_A_DEV_WEIGHT_PACKETS,	/* u32, packets per run before requeue */
+	VHOSTX_A_DEV_WEIGHT_BYTES,	/* u32, bytes per run before requeue */
+	VHOSTX_A_DEV_PAD,
+	__VHOSTX_A_DEV_MAX,
+};
+#define VHOSTX_A_DEV_MAX (__VHOSTX_A_DEV_MAX - 1)
+
+/* VHOSTX_A_DEV_QUEUES holds one VHOSTX_A_QUEUE nest per queue. */
+enum {
+	VHOSTX_A_QUEUES_UNSPEC,
+	VHOSTX_A_QUEUE,			/* nest of VHOSTX_A_QUEUE_* */
+	__VHOSTX_A_QUEUES_MAX,
+};
+
+enum {
+	VHOSTX_A_QUEUE_UNSPEC,
+	VHOSTX_A_QUEUE_INDEX,		/* u32: 0 = RX, 1 = TX */
+	VHOSTX_A_QUEUE_NUM,		/* u32: ring size, 0 if not set */
+	VHOSTX_A_QUEUE_LAST_AVAIL,	/* u32: next avail entry the device reads */
+	VHOSTX_A_QUEUE_USED_IDX,	/* u32: used->idx as the device wrote it */
+	VHOSTX_A_QUEUE_ENABLED,		/* u8: backend attached */
+	VHOSTX_A_QUEUE_BROKEN,		/* u8: stopped by a malformed ring */
+	VHOSTX_A_QUEUE_BROKEN_REASON,	/* u32 reason code (see below) */
+	VHOSTX_A_QUEUE_BROKEN_TEXT,	/* string */
+	VHOSTX_A_QUEUE_BUSYPOLL_US,	/* u32 */
+	VHOSTX_A_QUEUE_STATS,		/* nest: attribute type = counter id + 1, u64 */
+	VHOSTX_A_QUEUE_DEV_ID,		/* u32, in VHOSTX_CMD_QUEUE_BROKEN */
+	VHOSTX_A_QUEUE_PAD,
+	__VHOSTX_A_QUEUE_MAX,
+};
+#define VHOSTX_A_QUEUE_MAX (__VHOSTX_A_QUEUE_MAX - 1)
+
+/* Why a queue stopped (VHOSTX_A_QUEUE_BROKEN_REASON). Stable ABI. */
+enum vhostx_broken_reason {
+	VHOSTX_BROKEN_NONE,
+	VHOSTX_BROKEN_ACCESS,		/* ring memory not accessible */
+	VHOSTX_BROKEN_AVAIL_IDX,	/* avail idx moved by more than num */
+	VHOSTX_BROKEN_HEAD,		/* head index >= num */
+	VHOSTX_BROKEN_NEXT,		/* next index out of range */
+	VHOSTX_BROKEN_CHAIN_LEN,	/* chain longer than the ring (loop) */
+	VHOSTX_BROKEN_INDIRECT_NESTED,	/* indirect inside indirect */
+	VHOSTX_BROKEN_INDIRECT_LEN,	/* bad indirect table length */
+	VHOSTX_BROKEN_INDIRECT_NEXT,	/* INDIRECT together with NEXT */
+	VHOSTX_BROKEN_ADDR,		/* address outside the memory table */
+	VHOSTX_BROKEN_DIR,		/* descriptor direction wrong for the queue */
+	VHOSTX_BROKEN_IOV_FULL,		/* chain has too many segments */
+	VHOSTX_BROKEN_USED,		/* used ring not writable */
+	VHOSTX_BROKEN_HDR,		/* TX chain shorter than the vnet header */
+	VHOSTX_BROKEN_START,		/* used ring not accessible at start */
+};
+
+/*
+ * Per-virtqueue counters. Each is a u64 that only the queue's worker writes
+ * (kicks: the kick eventfd's wake-up, serialised by its wait-queue lock).
+ * Ids are stable ABI: new counters are added at the end.
+ */
+enum vhostx_counter {
+	VHOSTX_CNT_KICKS,		/* guest kicks (kick eventfd wake-ups) */
+	VHOSTX_CNT_IRQS,		/* interrupts signalled (call eventfd) */
+	VHOSTX_CNT_IRQS_SUPPRESSED,	/* used updates that needed no interrupt */
+	VHOSTX_CNT_PACKETS,		/* packets moved */
+	VHOSTX_CNT_BYTES,		/* payload bytes moved, without vnet header */
+	VHOSTX_CNT_BATCHES,		/* used-ring publications */
+	VHOSTX_CNT_BYTES_COPIED,	/* bytes copied between guest and skb */
+	VHOSTX_CNT_BUSYPOLL_SPINS,	/* busy-poll iterations */
+	VHOSTX_CNT_DROPS,		/* packets dropped (tap refused, no room) */
+	VHOSTX_CNT_ERR_RING,		/* malformed ring: queue stopped */
+	VHOSTX_CNT_ERR_SOCK,		/* socket errors other than "try again" */
+	VHOSTX_CNT_RX_NOBUF,		/* RX waited for the guest to add buffers */
+	VHOSTX_CNT_REQUEUES,		/* runs cut short by the weight limits */
+	__VHOSTX_CNT_MAX,
+};
 
 #endif /* _UAPI_LINUX_VHOSTX_H */

@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx: the virtio-net data path between a device's queues and its tap.
+ *
+ * TX: guest chain -> iov (ring_split.c, mem.c) -> tap sendmsg, which copies
+ * it once into an skb. RX: tap recvmsg copies the skb once straight into the
+ * guest's buffers. Both run in the device's worker, with vq->mutex held for
+ * the whole run, and stop after a packet and byte budget (then requeue).
+ *
+ * The vnet header: with VHOST_NET_F_VIRTIO_NET_HDR the device strips it on TX
+ * and writes an empty one on RX (vq->vhost_hlen); otherwise the tap was set
+ * up with IFF_VNET_HDR and passes it through (vq->sock_hlen).
+ */
+#include <linux/file.h>
+#include <linux/if_tap.h>
+#include <linux/if_tun.h>
+#include <linux/if_vlan.h>
+#include <linux/net.h>
+#include <linux/sched/clock.h>
+#include <linux/seq_file.h>
+#include <linux/skbuff.h>
+#include <linux/socket.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "dev.h"
+#include "net.h"
+#include "trace.h"
+#include "vq.h"
+
+/* Stop this run? Then the handler is queued again behind other work. */
+static bool vhx_net_over_weight(struct vhx_vq *vq, unsigned int pkts,
+				size_t bytes)
+{
+	/* Read without a lock: netlink may change them at any time. */
+	if (pkts < READ_ONCE(vq->dev->weight_packets) &&
+	    bytes < READ_ONCE(vq->dev->weight_bytes))
+		return false;
+	vhx_work_queue(&vq->dev->worker, &vq->work);
+	vhx_vq_count(vq, VHOSTX_CNT_REQUEUES, 1);
+	return true;
+}
+
+static u64 vhx_net_busy_deadline(struct vhx_vq *vq)
+{
+	return local_clock() + (u64)vq->busyloop_timeout * NSEC_PER_USEC;
+}
+
+/*
+ * Spin for up to busyloop_timeout microseconds until @ready says there is
+ * work; never past need_resched(). True if there is.
+ */
+static bool vhx_net_busy_poll(struct vhx_vq *vq, bool (*ready)(struct vhx_vq *))
+{
+	u64 end, spins = 0;
+	bool found = false;
+
+	if (!vq->busyloop_timeout)
+		return false;
+	end = vhx_net_busy_deadline(vq);
+	while (!need_resched() && local_clock() < end) {
+		spins++;
+		if (ready(vq)) {
+			found = true;
+			break;
+		}
+		cpu_relax();
+	}
+	vhx_vq_count(vq, VHOSTX_CNT_BUSYPOLL_SPINS, spins);
+	return found;
+}
+
+static bool vhx_net_ring_ready(struct vhx_vq *vq)
+{
+	/* An error counts as ready: the next pop reports it. */
+	return vhx_ring_avail(&vq->ring) != 0;
+}
+
+/*
+ * Take the next chain, in direction @dir, into vq->iov + @seg. When the ring
+ * is empty, busy-poll if asked, then re-enable kicks and look once more so
+ * that a buffer added meanwhile is not missed. 1: got one; 0: empty (kicks
+ * on); negative: the queue is broken.
+ */
+static int vhx_net_pop(struct vhx_vq *vq, enum vhx_dir dir, unsigned int seg,
+		       struct vhx_chain *c, bool busy)
+{
+	int ret;
+
+	for (;;) {
+		ret = vhx_ring_pop(&vq->ring, vq->mem, dir, vq->iov + seg,
+				   VHX_IOV_MAX - seg, c);
+		if (ret)
+			break;
+		if (busy && vhx_net_busy_poll(vq, vhx_net_ring_ready)) {
+			busy = false;
+			continue;
+		}
+		ret = vhx_ring_kick_enable(&vq->ring);
+		if (ret <= 0)
+			break;
+		vhx_ring_kick_disable(&vq->ring);
+	}
+	if (ret < 0)
+		vhx_vq_break(vq, vq->ring.err);
+	return ret;
+}
+
+/* Send one chain. 1: sent or dropped; 0: the tap is full; <0: stop. */
+static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
+			  size_t *bytes)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct vhx_chain c;
+	size_t len;
+	int ret;
+
+	ret = vhx_net_pop(vq, VHX_DIR_OUT, 0, &c, true);
+	if (ret <= 0)
+		return ret ? ret : -ENOENT;
+	if (c.out_len < vq->vhost_hlen) {
+		vhx_vq_break(vq, VHX_QERR_HDR);
+		return -EINVAL;
+	}
+	len = c.out_len - vq->vhost_hlen;
+	iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, c.out, c.out_len);
+	iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
+	ret = sock->ops->sendmsg(sock, &msg, len);
+	if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS) {
+		/* Try this chain again once the tap has room. */
+		vhx_ring_unpop(&vq->ring, 1);
+		vhx_poll_start(&vq->sock_poll, sock->file);
+		return 0;
+	}
+	if (ret == len) {
+		vhx_vq_count(vq, VHOSTX_CNT_PACKETS, 1);
+		vhx_vq_count(vq, VHOSTX_CNT_BYTES, len - vq->sock_hlen);
+		vhx_vq_count(vq, VHOSTX_CNT_BYTES_COPIED, len);
+	} else {
+		/* The tap refused it (malformed, or the tap went away). */
+		vhx_vq_count(vq, VHOSTX_CNT_DROPS, 1);
+		if (ret < 0)
+			vhx_vq_count(vq, VHOSTX_CNT_ERR_SOCK, 1);
+	}
+	*bytes += len;
+	ret = vhx_vq_add_used(vq, c.head, 0);
+	return ret ? ret : 1;
+}
+
+/* What a run moved, for its tracepoint: counters at the start of the run. */
+struct vhx_net_run {
+	u64 packets;
+	u64 bytes;
+};
+
+static void vhx_net_trace_run(struct vhx_vq *vq, const struct vhx_net_run *run,
+			      void (*trace)(u32, u32, u32, u64))
+{
+	/* Only this worker writes the counters: plain reads are exact. */
+	u64 packets = vq->stats.cnt[VHOSTX_CNT_PACKETS] - run->packets;
+
+	if (packets)
+		trace(vq->dev->id, vq->index, packets,
+		      vq->stats.cnt[VHOSTX_CNT_BYTES] - run->bytes);
+}
+
+void vhx_net_handle_tx(struct vhx_vq *vq)
+{
+	struct vhx_net_run run;
+	struct socket *sock;
+	unsigned int pkts = 0;
+	size_t bytes = 0;
+
+	mutex_lock(&vq->mutex);
+	sock = vq->sock;
+	if (!sock || vq->broken)
+		goto out;
+	/* Re-armed only while the tap is full. */
+	vhx_poll_stop(&vq->sock_poll);
+	vhx_ring_kick_disable(&vq->ring);
+	run.packets = vq->stats.cnt[VHOSTX_CNT_PACKETS];
+	run.bytes = vq->stats.cnt[VHOSTX_CNT_BYTES];
+	while (vhx_net_tx_one(vq, sock, &bytes) > 0) {
+		if (vhx_net_over_weight(vq, ++pkts, bytes))
+			break;
+	}
+	vhx_vq_flush_used(vq);
+	vhx_net_trace_run(vq, &run, trace_vhostx_tx_batch);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+/* Length of the next packet waiting on the socket, 0 if none. */
+static size_t vhx_net_peek(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	unsigned long flags;
+	size_t len = 0;
+
+	if (sock->ops->peek_len)
+		return max(sock->ops->peek_len(sock), 0);
+	/* A raw packet socket. */
+	spin_lock_irqsave(&sk->sk_receive_queue.lock, flags);
+	skb = skb_peek(&sk->sk_receive_queue);
+	if (skb) {
+		len = skb->len;
+		if (skb_vlan_tag_present(skb))
+			len += VLAN_HLEN;
+	}
+	spin_unlock_irqrestore(&sk->sk_receive_queue.lock, flags);
+	return len;
+}
+
+static bool vhx_net_sock_ready(struct vhx_vq *vq)
+{
+	return vhx_net_peek(vq->sock) != 0;
+}
+
+/* Drop the next packet on the socket: it fits in no buffer we were given. */
+static void vhx_net_rx_discard(struct vhx_vq *vq, struct socket *sock)
+{
+	char buf[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
+	struct kvec kv = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = {};
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, sizeof(buf));
+	sock->ops->recvmsg(sock, &msg, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	vhx_vq_count(vq, VHOSTX_CNT_DROPS, 1);
+}
+
+enum { VHX_RX_NOBUF, VHX_RX_OK, VHX_RX_TOO_SMALL };
+
+/*
+ * Gather guest buffers for a @need-byte packet into vq->iov and vq->heads:
+ * as many chains as it takes with MRG_RXBUF, one chain without.
+ * Returns VHX_RX_OK, VHX_RX_NOBUF (nothing taken; kicks re-enabled),
+ * VHX_RX_TOO_SMALL (nothing taken) or a negative errno (queue broken).
+ */
+static int vhx_net_rx_bufs(struct vhx_vq *vq, size_t need,
+			   unsigned int *nheads, unsigned int *nseg)
+{
+	bool mergeable = vq->features & BIT_ULL(VIRTIO_NET_F_MRG_RXBUF);
+	unsigned int n = 0, seg = 0;
+	struct vhx_chain c;
+	size_t have = 0;
+	int ret;
+
+	while (have < need) {
+		if (n == VHX_IOV_MAX || (!mergeable && n == 1)) {
+			vhx_ring_unpop(&vq->ring, n);
+			return VHX_RX_TOO_SMALL;
+		}
+		ret = vhx_net_pop(vq, VHX_DIR_IN, seg, &c, false);
+		if (ret <= 0) {
+			if (ret == 0)
+				vhx_ring_unpop(&vq->ring, n);
+			return ret ? ret : VHX_RX_NOBUF;
+		}
+		vq->heads[n].id = cpu_to_vhx32(c.head);
+		vq->heads[n].len = cpu_to_vhx32(min_t(u64, c.in_len, need - have));
+		have += c.in_len;
+		seg += c.in;
+		n++;
+	}
+	*nheads = n;
+	*nseg = seg;
+	return VHX_RX_OK;
+}
+
+/*
+ * Fill in what the socket did not: the vnet header when the device owns it,
+ * and num_buffers whenever the header has that field (MRG_RXBUF or VERSION_1:
+ * the spec wants 1 without MRG_RXBUF).
+ */
+static int vhx_net_rx_fixup(struct vhx_vq *vq, struct iov_iter *hdr,
+			    unsigned int nheads)
+{
+	struct virtio_net_hdr gso = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	__virtio16 num = cpu_to_vhx16(nheads);
+	size_t hlen = vq->vhost_hlen ? vq->vhost_hlen : vq->sock_hlen;
+
+	if (vq->vhost_hlen) {
+		if (copy_to_iter(&gso, sizeof(gso), hdr) != sizeof(gso))
+			return -EFAULT;
+	} else {
+		iov_iter_advance(hdr, sizeof(gso));
+	}
+	if (hlen < sizeof(struct virtio_net_hdr_mrg_rxbuf))
+		return 0;
+	return copy_to_iter(&num, sizeof(num), hdr) == sizeof(num) ? 0 :
+								      -EFAULT;
+}
+
+/* Receive one packet. 1: done (delivered or dropped); 0: wait; <0: stop. */
+static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
+			  size_t *bytes)
+{
+	struct msghdr msg = {};
+	unsigned int nheads, nseg;
+	struct iov_iter hdr;
+	size_t sock_len;
+	int ret;
+
+	sock_len = vhx_net_peek(sock);
+	if (!sock_len && !vhx_net_busy_poll(vq, vhx_net_sock_ready))
+		return 0;
+	sock_len = vhx_net_peek(sock);
+	if (!sock_len)
+		return 0;
+	sock_len += vq->sock_hlen;
+	ret = vhx_net_rx_bufs(vq, sock_len + vq->vhost_hlen, &nheads, &nseg);
+	if (ret < 0)
+		return ret;
+	if (ret == VHX_RX_NOBUF) {
+		vhx_vq_count(vq, VHOSTX_CNT_RX_NOBUF, 1);
+		return 0;
+	}
+	if (ret == VHX_RX_TOO_SMALL) {
+		vhx_net_rx_discard(vq, sock);
+		return 1;
+	}
+	iov_iter_init(&msg.msg_iter, ITER_DEST, vq->iov, nseg,
+		      sock_len + vq->vhost_hlen);
+	hdr = msg.msg_iter;
+	iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
+	ret = sock->ops->recvmsg(sock, &msg, sock_len,
+				 MSG_DONTWAIT | MSG_TRUNC);
+	if (ret != sock_len) {
+		/* Gone meanwhile, or guest memory was not there. */
+		vhx_ring_unpop(&vq->ring, nheads);
+		vhx_vq_count(vq, VHOSTX_CNT_ERR_SOCK, 1);
+		return ret == -EAGAIN ? 0 : 1;
+	}
+	if (vhx_net_rx_fixup(vq, &hdr, nheads)) {
+		vhx_vq_break(vq, VHX_RERR_ACCESS);
+		return -EFAULT;
+	}
+	vhx_vq_count(vq, VHOSTX_CNT_PACKETS, 1);
+	vhx_vq_count(vq, VHOSTX_CNT_BYTES, sock_len - vq->sock_hlen);
+	vhx_vq_count(vq, VHOSTX_CNT_BYTES_COPIED, sock_len);
+	*bytes += sock_len;
+	ret = vhx_vq_add_used_n(vq, vq->heads, nheads);
+	return ret ? ret : 1;
+}
+
+void vhx_net_handle_rx(struct vhx_vq *vq)
+{
+	struct vhx_net_run run;
+	struct socket *sock;
+	unsigned int pkts = 0;
+	size_t bytes = 0;
+
+	mutex_lock(&vq->mutex);
+	sock = vq->sock;
+	if (!sock || vq->broken)
+		goto out;
+	vhx_ring_kick_disable(&vq->ring);
+	run.packets = vq->stats.cnt[VHOSTX_CNT_PACKETS];
+	run.bytes = vq->stats.cnt[VHOSTX_CNT_BYTES];
+	while (vhx_net_rx_one(vq, sock, &bytes) > 0) {
+		if (vhx_net_over_weight(vq, ++pkts, bytes))
+			break;
+	}
+	vhx_vq_flush_used(vq);
+	vhx_net_trace_run(vq, &run, trace_vhostx_rx_batch);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+/* A raw AF_PACKET socket, as vhost-net accepts; NULL if @fd is not one. */
+static struct socket *vhx_net_raw_socket(int fd)
+{
+	struct socket *sock;
+	int err;
+
+	sock = sockfd_lookup(fd, &err);
+	if (!sock)
+		return NULL;
+	if (sock->sk->sk_type == SOCK_RAW && sock->sk->sk_family == AF_PACKET)
+		return sock;
+	sockfd_put(sock);
+	return NULL;
+}
+
+/* A tun or macvtap file's socket; NULL if @fd is neither. */
+static struct socket *vhx_net_tap_socket(int fd)
+{
+	struct file *file = fget(fd);
+	struct socket *sock;
+
+	if (!file)
+		return NULL;
+	sock = tun_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+	sock = tap_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+	fput(file);
+	return NULL;
+}
+
+/*
+ * The socket behind @fd, holding a reference on its file; NULL for -1.
+ * Anything else is -ENOTSOCK, as with vhost-net.
+ */
+static struct socket *vhx_net_get_socket(int fd)
+{
+	struct socket *sock;
+
+	if (fd == -1)
+		return NULL;
+	sock = vhx_net_raw_socket(fd);
+	if (!sock)
+		sock = vhx_net_tap_socket(fd);
+	return sock ? sock : ERR_PTR(-ENOTSOCK);
+}
+
+/* Unhook a queue from its socket; returns the socket for the caller to put. */
+static struct socket *vhx_net_detach(struct vhx_vq *vq)
+{
+	struct socket *sock = vq->sock;
+
+	vhx_poll_stop(&vq->sock_poll);
+	vq->sock = NULL;
+	return sock;
+}
+
+/*
+ * Hook @sock to @vq and start it. RX listens for packets on the tap all the
+ * time; TX listens for room only while the tap is full. vq->mutex held.
+ */
+static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
+{
+	if (vhx_ring_start(&vq->ring)) {
+		vhx_vq_break(vq, VHX_QERR_START);
+		return -EFAULT;
+	}
+	vq->sock = sock;
+	vq->broken = false;
+	vq->nused = 0;
+	vhx_poll_init(&vq->sock_poll, &vq->dev->worker, &vq->work,
+		      vq->index == VHX_VQ_TX ? EPOLLOUT : EPOLLIN);
+	if (vq->index == VHX_VQ_RX)
+		vhx_poll_start(&vq->sock_poll, sock->file);
+	/* Whatever the guest queued before the backend came counts as a kick. */
+	vhx_work_queue(&vq->dev->worker, &vq->work);
+	return 0;
+}
+
+static void vhx_net_put_socket(struct socket *sock)
+{
+	if (sock)
+		sockfd_put(sock);
+}
+
+long vhx_net_set_backend(struct vhx_dev *d, unsigned int index, int fd)
+{
+	struct socket *sock, *old = NULL;
+	struct vhx_vq *vq;
+	long ret;
+
+	mutex_lock(&d->mutex);
+	ret = -EPERM;
+	if (!d->mm || d->mm != current->mm)
+		goto out;
+	ret = -ENOBUFS;
+	if (index >= VHX_NVQS)
+		goto out;
+	vq = &d->vqs[array_index_nospec(index, VHX_NVQS)];
+	mutex_lock(&vq->mutex);
+	ret = -EFAULT;
+	if (!vhx_vq_ring_access_ok(&vq->ring))
+		goto out_vq;
+	sock = vhx_net_get_socket(fd);
+	ret = PTR_ERR_OR_ZERO(sock);
+	if (ret)
+		goto out_vq;
+	if (sock == vq->sock) {
+		/* Same backend: drop the extra reference, change nothing. */
+		vhx_net_put_socket(sock);
+		goto out_vq;
+	}
+	old = vhx_net_detach(vq);
+	if (sock) {
+		ret = vhx_net_attach(vq, sock);
+		if (ret) {
+			vhx_net_put_socket(sock);
+			sock = NULL;
+		}
+	}
+	mutex_unlock(&vq->mutex);
+	if (old) {
+		/* A run that started before the detach may still use it. */
+		vhx_worker_flush(&d->worker);
+		vhx_net_put_socket(old);
+	}
+	mutex_unlock(&d->mutex);
+	return ret;
+
+out_vq:
+	mutex_unlock(&vq->mutex);
+out:
+	mutex_unlock(&d->mutex);
+	return ret;
+}
+
+/* Detach both queues and wait until no run uses the sockets. dev->mutex held. */
+void vhx_net_stop(struct vhx_dev *d)
+{
+	struct socket *old[VHX_NVQS];
+	int i;
+
+	for (i = 0; i < VHX_NVQS; i++) {
+		mutex_lock(&d->vqs[i].mutex);
+		old[i] = vhx_net_detach(&d->vqs[i]);
+		mutex_unlock(&d->vqs[i].mutex);
+	}
+	vhx_worker_flush(&d->worker);
+	for (i = 0; i < VHX_NVQS; i++)
+		vhx_net_put_socket(old[i]);
+}
+
+/*
+ * The network device behind a queue's backend, for netlink. tun and macvtap
+ * keep it private; both name it in ways a module can read: tun's fdinfo says
+ * "iff:\t<name>", and a macvtap node is /dev/tap<ifindex>. Returns the
+ * ifindex (0 if unknown) and copies the name. vq->mutex held.
+ */
+int vhx_net_backend_dev(struct vhx_vq *vq, char *name)
+{
+	struct file *file = vq->sock ? vq->sock->file : NULL;
+	struct net *net;
+	char buf[64] = "";
+	struct seq_file m = { .buf = buf, .size = sizeof(buf) - 1 };
+	struct net_device *ndev;
+	int ifindex = 0;
+	char *p;
+
+	name[0] = '\0';
+	if (!file)
+		return 0;
+	net = sock_net(vq->sock->sk);
+	if (!IS_ERR(tun_get_socket(file)) && file->f_op->show_fdinfo) {
+		file->f_op->show_fdinfo(&m, file);
+		p = strnstr(buf, "iff:\t", sizeof(buf));
+		if (!p)
+			return 0;
+		p += strlen("iff:\t");
+		strscpy(name, p, min_t(size_t, IFNAMSIZ, strcspn(p, "\n") + 1));
+		ndev = dev_get_by_name(net, name);
+		if (ndev) {
+			ifindex = ndev->ifindex;
+			dev_put(ndev);
+		}
+		return ifindex;
+	}
+	if (!IS_ERR(tap_get_socket(file)) &&
+	    sscanf(file->f_path.dentry->d_name.name, "tap%d", &ifindex) == 1) {
+		ndev = dev_get_by_index(net, ifindex);
+		if (!ndev)
+			return 0;
+		strscpy(name, ndev->name, IFNAMSIZ);
+		dev_put(ndev);
+	}
+	return ifindex;
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx: the "vhostx" generic netlink family. DEV_GET (do and dump) shows
+ * devices, queues and counters; DEV_SET (CAP_NET_ADMIN) tunes busy polling
+ * and the per-run weights; QUEUE_BROKEN is multicast when a guest's malformed
+ * ring stops a queue. See Documentation/netlink/specs/vhostx.yaml.
+ */
+#include <net/genetlink.h>
+
+#include <linux/vhostx.h>
+
+#include "dev.h"
+#include "net.h"
+#include "netlink.h"
+
+/* Busy polling longer than a second per wake-up helps nobody. */
+static struct netlink_range_validation vhx_nl_busypoll_range = {
+	.min = 0,
+	.max = USEC_PER_SEC,
+};
+
+static const struct nla_policy vhx_nl_dev_policy[VHOSTX_A_DEV_MAX + 1] = {
+	[VHOSTX_A_DEV_ID] = { .type = NLA_U32 },
+	[VHOSTX_A_DEV_BUSYPOLL_US] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vhx_nl_busypoll_range),
+	[VHOSTX_A_DEV_WEIGHT_PACKETS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[VHOSTX_A_DEV_WEIGHT_BYTES] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static struct genl_family vhx_nl_family;
+
+enum { VHX_NL_MCGRP_EVENTS };
+
+static const struct genl_multicast_group vhx_nl_mcgrps[] = {
+	[VHX_NL_MCGRP_EVENTS] = { .name = VHOSTX_MCGRP_EVENTS },
+};
+
+static int vhx_nl_put_stats(struct sk_buff *skb, struct vhx_vq *vq)
+{
+	u64 cnt[__VHOSTX_CNT_MAX];
+	struct nlattr *nest;
+	int i;
+
+	vhx_vq_read_stats(vq, cnt);
+	nest = nla_nest_start(skb, VHOSTX_A_QUEUE_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < __VHOSTX_CNT_MAX; i++)
+		if (nla_put_u64_64bit(skb, i + 1, cnt[i], VHOSTX_A_QUEUE_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One VHOSTX_A_QUEUE nest; vq->mutex held. */
+static int vhx_nl_put_queue(struct sk_buff *skb, struct vhx_vq *vq)
+{
+	struct nlattr *nest = nla_nest_start(skb, VHOSTX_A_QUEUE);
+
+	if (!nest ||
+	    nla_put_u32(skb, VHOSTX_A_QUEUE_INDEX, vq->index) ||
+	    nla_put_u32(skb, VHOSTX_A_QUEUE_NUM, vq->ring.num) ||
+	    nla_put_u32(skb, VHOSTX_A_QUEUE_LAST_AVAIL, vq->ring.last_avail_idx) ||
+	    nla_put_u32(skb, VHOSTX_A_QUEUE_USED_IDX, vq->ring.last_used_idx) ||
+	    nla_put_u8(skb, VHOSTX_A_QUEUE_ENABLED, !!vq->sock) ||
+	    nla_put_u8(skb, VHOSTX_A_QUEUE_BROKEN, vq->broken) ||
+	    nla_put_u32(skb, VHOSTX_A_QUEUE_BUSYPOLL_US, vq->busyloop_timeout))
+		return -EMSGSIZE;
+	if (vq->broken &&
+	    (nla_put_u32(skb, VHOSTX_A_QUEUE_BROKEN_REASON, vq->broken_reason) ||
+	     nla_put_string(skb, VHOSTX_A_QUEUE_BROKEN_TEXT,
+			    vhx_vq_err_str(vq->broken_reason))))
+		return -EMSGSIZE;
+	if (vhx_nl_put_stats(skb, vq))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The backend's netdev: the TX queue's, else the RX queue's. vq mutexes held. */
+static int vhx_nl_put_backend(struct sk_buff *skb, struct vhx_dev *d)
+{
+	char name[IFNAMSIZ];
+	int ifindex;
+
+	ifindex = vhx_net_backend_dev(&d->vqs[VHX_VQ_TX], name);
+	if (!ifindex)
+		ifindex = vhx_net_backend_dev(&d->vqs[VHX_VQ_RX], name);
+	if (!ifindex)
+		return 0;
+	if (nla_put_u32(skb, VHOSTX_A_DEV_BACKEND_IFINDEX, ifindex) ||
+	    nla_put_string(skb, VHOSTX_A_DEV_BACKEND_IFNAME, name))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vhx_nl_put_dev_attrs(struct sk_buff *skb, struct vhx_dev *d)
+{
+	struct nlattr *queues;
+	int i;
+
+	if (nla_put_u32(skb, VHOSTX_A_DEV_ID, d->id) ||
+	    nla_put_u32(skb, VHOSTX_A_DEV_OWNER_PID, d->owner_tgid) ||
+	    nla_put_u64_64bit(skb, VHOSTX_A_DEV_FEATURES, d->features,
+			      VHOSTX_A_DEV_PAD) ||
+	    nla_put_u32(skb, VHOSTX_A_DEV_BUSYPOLL_US,
+			d->vqs[VHX_VQ_TX].busyloop_timeout) ||
+	    nla_put_u32(skb, VHOSTX_A_DEV_WEIGHT_PACKETS, d->weight_packets) ||
+	    nla_put_u32(skb, VHOSTX_A_DEV_WEIGHT_BYTES, d->weight_bytes) ||
+	    vhx_nl_put_backend(skb, d))
+		return -EMSGSIZE;
+	queues = nla_nest_start(skb, VHOSTX_A_DEV_QUEUES);
+	if (!queues)
+		return -EMSGSIZE;
+	for (i = 0; i < VHX_NVQS; i++)
+		if (vhx_nl_put_queue(skb, &d->vqs[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, queues);
+	return 0;
+}
+
+/*
+ * One device message. Takes d->mutex and both vq mutexes, so the snapshot
+ * is consistent; vhx_devices_lock is held by the caller (keeps @d alive).
+ */
+static int vhx_nl_fill_dev(struct sk_buff *skb, struct vhx_dev *d, u32 portid,
+			   u32 seq, int flags)
+{
+	void *hdr;
+	int ret, i;
+
+	hdr = genlmsg_put(skb, portid, seq, &vhx_nl_family, flags,
+			  VHOSTX_CMD_DEV_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	mutex_lock(&d->mutex);
+	for (i = 0; i < VHX_NVQS; i++)
+		mutex_lock_nested(&d->vqs[i].mutex, i);
+	ret = vhx_nl_put_dev_attrs(skb, d);
+	for (i = VHX_NVQS - 1; i >= 0; i--)
+		mutex_unlock(&d->vqs[i].mutex);
+	mutex_unlock(&d->mutex);
+	if (ret) {
+		genlmsg_cancel(skb, hdr);
+		return ret;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* The device named by VHOSTX_A_DEV_ID; vhx_devices_lock held. */
+static struct vhx_dev *vhx_nl_lookup(struct genl_info *info)
+{
+	unsigned long id;
+	struct vhx_dev *d;
+
+	if (GENL_REQ_ATTR_CHECK(info, VHOSTX_A_DEV_ID))
+		return ERR_PTR(-EINVAL);
+	id = nla_get_u32(info->attrs[VHOSTX_A_DEV_ID]);
+	d = vhx_dev_find(&id);
+	if (!d || d->id != nla_get_u32(info->attrs[VHOSTX_A_DEV_ID])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VHOSTX_A_DEV_ID],
+				    "no vhostx device with this id");
+		return ERR_PTR(-ENODEV);
+	}
+	return d;
+}
+
+static int vhx_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	struct vhx_dev *d;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&vhx_devices_lock);
+	d = vhx_nl_lookup(info);
+	ret = PTR_ERR_OR_ZERO(d);
+	if (!ret)
+		ret = vhx_nl_fill_dev(msg, d, info->snd_portid, info->snd_seq, 0);
+	mutex_unlock(&vhx_devices_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* Dump in id order; cb->args[0] is the next id to show. */
+static int vhx_nl_dev_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	unsigned long id = cb->args[0];
+	struct vhx_dev *d;
+	int ret = 0;
+
+	mutex_lock(&vhx_devices_lock);
+	for (; (d = vhx_dev_find(&id)); id++) {
+		ret = vhx_nl_fill_dev(skb, d, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&vhx_devices_lock);
+	cb->args[0] = id;
+	/* A full skb ends this part; the next call continues at @id. */
+	if (ret == -EMSGSIZE && skb->len)
+		ret = 0;
+	return ret ?: skb->len;
+}
+
+static int vhx_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct vhx_dev *d;
+	int i;
+
+	mutex_lock(&vhx_devices_lock);
+	d = vhx_nl_lookup(info);
+	if (IS_ERR(d)) {
+		mutex_unlock(&vhx_devices_lock);
+		return PTR_ERR(d);
+	}
+	if (a[VHOSTX_A_DEV_BUSYPOLL_US]) {
+		for (i = 0; i < VHX_NVQS; i++) {
+			mutex_lock(&d->vqs[i].mutex);
+			d->vqs[i].busyloop_timeout =
+				nla_get_u32(a[VHOSTX_A_DEV_BUSYPOLL_US]);
+			mutex_unlock(&d->vqs[i].mutex);
+		}
+	}
+	if (a[VHOSTX_A_DEV_WEIGHT_PACKETS])
+		WRITE_ONCE(d->weight_packets,
+			   nla_get_u32(a[VHOSTX_A_DEV_WEIGHT_PACKETS]));
+	if (a[VHOSTX_A_DEV_WEIGHT_BYTES])
+		WRITE_ONCE(d->weight_bytes,
+			   nla_get_u32(a[VHOSTX_A_DEV_WEIGHT_BYTES]));
+	mutex_unlock(&vhx_devices_lock);
+	return 0;
+}
+
+static const struct genl_ops vhx_nl_ops[] = {
+	{
+		.cmd = VHOSTX_CMD_DEV_GET,
+		.doit = vhx_nl_dev_get_doit,
+		.dumpit = vhx_nl_dev_get_dumpit,
+	},
+	{
+		.cmd = VHOSTX_CMD_DEV_SET,
+		.doit = vhx_nl_dev_set_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family vhx_nl_family __ro_after_init = {
+	.name = VHOSTX_GENL_NAME,
+	.version = VHOSTX_GENL_VERSION,
+	.maxattr = VHOSTX_A_DEV_MAX,
+	.policy = vhx_nl_dev_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = vhx_nl_ops,
+	.n_ops = ARRAY_SIZE(vhx_nl_ops),
+	.resv_start_op = VHOSTX_CMD_DEV_SET + 1,
+	.mcgrps = vhx_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vhx_nl_mcgrps),
+};
+
+/*
+ * Tell listeners that @vq stopped. Worker context (may sleep), vq->mutex
+ * held. Best effort: nobody listening is the normal case.
+ */
+void vhx_nl_notify_broken(struct vhx_vq *vq)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&vhx_nl_family, &init_net, VHX_NL_MCGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &vhx_nl_family, 0, VHOSTX_CMD_QUEUE_BROKEN);
+	if (!hdr ||
+	    nla_put_u32(msg, VHOSTX_A_QUEUE_DEV_ID, vq->dev->id) ||
+	    nla_put_u32(msg, VHOSTX_A_QUEUE_INDEX, vq->index) ||
+	    nla_put_u32(msg, VHOSTX_A_QUEUE_BROKEN_REASON, vq->broken_reason) ||
+	    nla_put_string(msg, VHOSTX_A_QUEUE_BROKEN_TEXT,
+			   vhx_vq_err_str(vq->broken_reason))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&vhx_nl_family, msg, 0, VHX_NL_MCGRP_EVENTS,
+			  GFP_KERNEL);
+}
+
+int __init vhx_nl_init(void)
+{
+	/* Internal reasons are the UAPI's, value for value. */
+	BUILD_BUG_ON((int)VHX_RERR_USED != (int)VHOSTX_BROKEN_USED);
+	BUILD_BUG_ON((int)VHX_QERR_HDR != (int)VHOSTX_BROKEN_HDR);
+	BUILD_BUG_ON((int)VHX_QERR_START != (int)VHOSTX_BROKEN_START);
+	return genl_register_family(&vhx_nl_family);
+}
+
+void vhx_nl_exit(void)
+{
+	genl_unregister_family(&vhx_nl_family);
+}

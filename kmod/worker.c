@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx: the per-device worker thread and its wake-up hooks.
+ *
+ * Ordering rule: a work item is queued at most once at a time. Its QUEUED bit
+ * is cleared (with a full barrier) before its function runs, so a wake-up that
+ * arrives while the function runs queues it again and nothing is missed.
+ */
+#include <linux/cgroup.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/sched/mm.h>
+
+#include "worker.h"
+
+enum { VHX_WORK_QUEUED = 0 };
+
+void vhx_work_init(struct vhx_work *work, vhx_work_fn_t fn)
+{
+	clear_bit(VHX_WORK_QUEUED, &work->flags);
+	work->fn = fn;
+}
+
+/* Queue @work unless it already is; wake the worker. Any context. */
+bool vhx_work_queue(struct vhx_worker *worker, struct vhx_work *work)
+{
+	if (!worker->task)
+		return false;
+	if (test_and_set_bit(VHX_WORK_QUEUED, &work->flags))
+		return false;
+	/* llist_add is a full barrier: the worker sees the item. */
+	llist_add(&work->node, &worker->list);
+	wake_up_process(worker->task);
+	return true;
+}
+
+static int vhx_worker_fn(void *data)
+{
+	struct vhx_worker *worker = data;
+	struct vhx_work *work, *next;
+	struct llist_node *node;
+
+	kthread_use_mm(worker->mm);
+	for (;;) {
+		/* Pairs with wake_up_process() in vhx_work_queue(). */
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
+		node = llist_del_all(&worker->list);
+		if (!node) {
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		node = llist_reverse_order(node);
+		llist_for_each_entry_safe(work, next, node, node) {
+			clear_bit(VHX_WORK_QUEUED, &work->flags);
+			smp_mb__after_atomic();
+			work->fn(work);
+			cond_resched();
+		}
+	}
+	kthread_unuse_mm(worker->mm);
+	return 0;
+}
+
+/*
+ * Start the worker for an owner whose mm the caller holds (mmget) for the
+ * worker's whole life. The thread joins the caller's cgroups, so its CPU time
+ * is charged where the VMM's is.
+ */
+int vhx_worker_start(struct vhx_worker *worker, struct mm_struct *mm,
+		     pid_t owner)
+{
+	struct task_struct *task;
+	int ret;
+
+	init_llist_head(&worker->list);
+	worker->mm = mm;
+	task = kthread_create(vhx_worker_fn, worker, "vhostx-%d", owner);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	ret = cgroup_attach_task_all(current, task);
+	if (ret) {
+		kthread_stop(task);
+		return ret;
+	}
+	worker->task = task;
+	wake_up_process(task);
+	return 0;
+}
+
+struct vhx_flush {
+	struct vhx_work work;
+	struct completion done;
+};
+
+static void vhx_flush_fn(struct vhx_work *work)
+{
+	struct vhx_flush *f = container_of(work, struct vhx_flush, work);
+
+	complete(&f->done);
+}
+
+/* Wait until every work item queued before this call has run. */
+void vhx_worker_flush(struct vhx_worker *worker)
+{
+	struct vhx_flush f;
+
+	if (!worker->task)
+		return;
+	init_completion(&f.done);
+	vhx_work_init(&f.work, vhx_flush_fn);
+	if (vhx_work_queue(worker, &f.work))
+		wait_for_completion(&f.done);
+}
+
+/* Run what is queued, then end the thread. The caller stopped all polls. */
+void vhx_worker_stop(struct vhx_worker *worker)
+{
+	if (!worker->task)
+		return;
+	vhx_worker_flush(worker);
+	kthread_stop(worker->task);
+	worker->task = NULL;
+	WARN_ON(!llist_empty(&worker->list));
+}
+
+static int vhx_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
+			 int sync, void *key)
+{
+	struct vhx_poll *poll = container_of(wait, struct vhx_poll, wait);
+
+	if (key && !(key_to_poll(key) & poll->mask))
+		return 0;
+	if (poll->on_wake)
+		poll->on_wake(poll);
+	vhx_work_queue(poll->worker, poll->work);
+	return 0;
+}
+
+static void vhx_poll_queue_proc(struct file *file, wait_queue_head_t *wqh,
+				poll_table *pt)
+{
+	struct vhx_poll *poll = container_of(pt, struct vhx_poll, table);
+
+	poll->wqh = wqh;
+	add_wait_queue(wqh, &poll->wait);
+}
+
+void vhx_poll_init(struct vhx_poll *poll, struct vhx_worker *worker,
+		   struct vhx_work *work, __poll_t mask)
+{
+	init_waitqueue_func_entry(&poll->wait, vhx_poll_wake);
+	init_poll_funcptr(&poll->table, vhx_poll_queue_proc);
+	poll->mask = mask;
+	poll->worker = worker;
+	poll->work = work;
+	poll->wqh = NULL;
+}
+
+/*
+ * Hook @poll onto @file's wait queue. The caller keeps @file referenced until
+ * vhx_poll_stop(). If the file is ready already, the work is queued now.
+ */
+int vhx_poll_start(struct vhx_poll *poll, struct file *file)
+{
+	__poll_t mask;
+
+	if (poll->wqh)
+		return 0;
+	mask = vfs_poll(file, &poll->table);
+	/* Ready already: run the work, but this was no new wake-up. */
+	if (mask & poll->mask)
+		vhx_work_queue(poll->worker, poll->work);
+	if (mask & EPOLLERR) {
+		vhx_poll_stop(poll);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void vhx_poll_stop(struct vhx_poll *poll)
+{
+	if (poll->wqh) {
+		remove_wait_queue(poll->wqh, &poll->wait);
+		poll->wqh = NULL;
+	}
+}

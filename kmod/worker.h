@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The device's worker: one kernel thread per owned device, running in the
+ * owner's mm and cgroups, that runs queued work items in order. Wake-ups come
+ * from wait-queue callbacks (struct vhx_poll) on the kick eventfds and the
+ * tap socket, so nothing on the wake path is a system call.
+ */
+#ifndef _VHX_WORKER_H
+#define _VHX_WORKER_H
+
+#include <linux/llist.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
+
+struct vhx_work;
+typedef void (*vhx_work_fn_t)(struct vhx_work *work);
+
+struct vhx_work {
+	struct llist_node node;
+	unsigned long flags;	/* VHX_WORK_QUEUED */
+	vhx_work_fn_t fn;
+};
+
+struct vhx_worker {
+	struct task_struct *task;	/* NULL when not started */
+	struct llist_head list;		/* queued work, lock-free */
+	struct mm_struct *mm;		/* owner's mm; the caller holds a reference */
+};
+
+/* A wait-queue hook that queues @work when @file signals any of @mask. */
+struct vhx_poll {
+	poll_table table;
+	wait_queue_head_t *wqh;		/* non-NULL while hooked */
+	wait_queue_entry_t wait;
+	struct vhx_worker *worker;
+	struct vhx_work *work;
+	__poll_t mask;
+	/*
+	 * Called from the wake-up, under the wait-queue lock of the file
+	 * being polled (so calls for one file never run concurrently).
+	 */
+	void (*on_wake)(struct vhx_poll *poll);
+};
+
+void vhx_work_init(struct vhx_work *work, vhx_work_fn_t fn);
+bool vhx_work_queue(struct vhx_worker *worker, struct vhx_work *work);
+static inline bool vhx_work_pending(const struct vhx_work *work)
+{
+	return test_bit(0, &work->flags);
+}
+
+int vhx_worker_start(struct vhx_worker *worker, struct mm_struct *mm,
+		     pid_t owner);
+void vhx_worker_flush(struct vhx_worker *worker);
+void vhx_worker_stop(struct vhx_worker *worker);
+
+void vhx_poll_init(struct vhx_poll *poll, struct vhx_worker *worker,
+		   struct vhx_work *work, __poll_t mask);
+int vhx_poll_start(struct vhx_poll *poll, struct file *file);
+void vhx_poll_stop(struct vhx_poll *poll);
+
+#endif /* _VHX_WORKER_H */
