@@ -4,6 +4,7 @@
 #
 #   make            build kmod/vhostx.ko and ctl/ (vhostxctl)
 #   make check      host unit tests, then the kselftest-style suite in a QEMU guest
+#   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 300)
 #   make demo       boot a guest, load vhostx, show that it works
 #   make deps       install the Debian packages the project needs (idempotent)
 #
@@ -20,12 +21,13 @@ JOBS ?= $(shell nproc)
 
 export KVER KDIR BUILD
 
-.PHONY: all module ctl deps check check-unit check-vm demo clean help
+.PHONY: all module ctl selftests host-tests deps check check-unit check-vm demo \
+	fuzz clean help
 
 all: module ctl
 
 help:
-	@sed -n '3,12p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 module:
 	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -37,6 +39,22 @@ ctl:
 	cmake -S $(TOP)/ctl -B $(BUILD)/ctl -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) >/dev/null
 	cmake --build $(BUILD)/ctl -j $(JOBS)
 
+# Userspace test programs the in-VM suites run (built here, never in the VM).
+selftests:
+	$(MAKE) -C $(TOP)/selftests BUILD=$(BUILD)
+	$(MAKE) -C $(TOP)/selftests/abi BUILD=$(BUILD)
+
+# The module's ring and memory-table code, compiled for userspace: Catch2
+# tests under ASan/UBSan and a libFuzzer smoke run.
+host-tests:
+	cmake -S $(TOP)/selftests/host -B $(BUILD)/host -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/host -j $(JOBS)
+
+# A longer fuzzing run: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 300
+fuzz: host-tests
+	$(TOP)/selftests/host/fuzz.sh $(FUZZ_SECONDS)
+
 deps:
 	@$(TOP)/scripts/deps.sh
 
@@ -45,10 +63,11 @@ deps:
 check: deps
 	$(MAKE) check-unit check-vm
 
-check-unit: ctl
+check-unit: ctl host-tests
 	ctest --test-dir $(BUILD)/ctl --output-on-failure
+	ctest --test-dir $(BUILD)/host --output-on-failure -j $(JOBS)
 
-check-vm: module ctl
+check-vm: module ctl selftests
 	$(TOP)/selftests/vm/run.sh $(TOP)/selftests/run_suite.sh
 
 demo: deps

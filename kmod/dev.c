@@ -77,10 +77,14 @@ static void vhx_dev_set_vq_mem(struct vhx_dev *d, struct vhx_mem *mem)
 	}
 }
 
+/*
+ * The memory table starts out missing: until the first SET_MEM_TABLE a
+ * backend cannot be attached (EFAULT), as with vhost-net. RESET_OWNER leaves
+ * an empty table behind, as vhost-net does.
+ */
 static long vhx_dev_set_owner(struct vhx_dev *d)
 {
 	struct mm_struct *mm;
-	struct vhx_mem *mem;
 	int ret;
 
 	mutex_lock(&d->mutex);
@@ -91,23 +95,13 @@ static long vhx_dev_set_owner(struct vhx_dev *d)
 	mm = get_task_mm(current);
 	if (!mm)
 		goto out;
-	mem = vhx_mem_new(NULL, 0, &ret);
-	if (!mem)
-		goto err_mm;
 	ret = vhx_worker_start(&d->worker, mm, current->tgid);
-	if (ret)
-		goto err_mem;
+	if (ret) {
+		mmput(mm);
+		goto out;
+	}
 	d->mm = mm;
 	d->owner_tgid = current->tgid;
-	d->mem = mem;
-	vhx_dev_set_vq_mem(d, mem);
-	mutex_unlock(&d->mutex);
-	return 0;
-
-err_mem:
-	vhx_mem_free(mem);
-err_mm:
-	mmput(mm);
 out:
 	mutex_unlock(&d->mutex);
 	return ret;
@@ -145,13 +139,19 @@ static void vhx_dev_teardown(struct vhx_dev *d)
 
 static long vhx_dev_reset_owner(struct vhx_dev *d)
 {
-	long ret = -EPERM;
+	struct vhx_mem *empty;
+	int ret = -EPERM;
 
 	mutex_lock(&d->mutex);
-	if (vhx_dev_is_owner(d)) {
-		vhx_dev_teardown(d);
-		ret = 0;
-	}
+	if (!vhx_dev_is_owner(d))
+		goto out;
+	empty = vhx_mem_new(NULL, 0, &ret);
+	if (!empty)
+		goto out;
+	vhx_dev_teardown(d);
+	d->mem = empty;
+	vhx_dev_set_vq_mem(d, empty);
+out:
 	mutex_unlock(&d->mutex);
 	return ret;
 }

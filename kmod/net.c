@@ -455,6 +455,35 @@ static void vhx_net_put_socket(struct socket *sock)
 		sockfd_put(sock);
 }
 
+/*
+ * A tap must be usable before it replaces the current backend: a tun file
+ * not attached to a device polls as EPOLLERR, which vhost-net refuses with
+ * EINVAL too.
+ */
+static int vhx_net_sock_check(struct socket *sock)
+{
+	return vfs_poll(sock->file, NULL) & EPOLLERR ? -EINVAL : 0;
+}
+
+/* Swap @vq's backend for @sock (NULL: detach); returns the old one. */
+static struct socket *vhx_net_swap(struct vhx_vq *vq, struct socket *sock,
+				   long *ret)
+{
+	struct socket *old = vhx_net_detach(vq);
+
+	*ret = 0;
+	if (!sock)
+		return old;
+	*ret = vhx_net_attach(vq, sock);
+	if (!*ret)
+		return old;
+	/* As vhost-net does: keep the old backend when the new one fails. */
+	vhx_net_put_socket(sock);
+	if (old && vhx_net_attach(vq, old))
+		return old;
+	return NULL;
+}
+
 long vhx_net_set_backend(struct vhx_dev *d, unsigned int index, int fd)
 {
 	struct socket *sock, *old = NULL;
@@ -470,8 +499,9 @@ long vhx_net_set_backend(struct vhx_dev *d, unsigned int index, int fd)
 		goto out;
 	vq = &d->vqs[array_index_nospec(index, VHX_NVQS)];
 	mutex_lock(&vq->mutex);
+	/* No memory table yet, or rings outside user memory. */
 	ret = -EFAULT;
-	if (!vhx_vq_ring_access_ok(&vq->ring))
+	if (!vq->mem || !vhx_vq_ring_access_ok(&vq->ring))
 		goto out_vq;
 	sock = vhx_net_get_socket(fd);
 	ret = PTR_ERR_OR_ZERO(sock);
@@ -482,17 +512,15 @@ long vhx_net_set_backend(struct vhx_dev *d, unsigned int index, int fd)
 		vhx_net_put_socket(sock);
 		goto out_vq;
 	}
-	old = vhx_net_detach(vq);
-	if (sock) {
-		ret = vhx_net_attach(vq, sock);
-		if (ret) {
-			vhx_net_put_socket(sock);
-			sock = NULL;
-		}
+	ret = sock ? vhx_net_sock_check(sock) : 0;
+	if (ret) {
+		vhx_net_put_socket(sock);
+		goto out_vq;
 	}
+	old = vhx_net_swap(vq, sock, &ret);
 	mutex_unlock(&vq->mutex);
 	if (old) {
-		/* A run that started before the detach may still use it. */
+		/* Let a run queued before the swap finish before the put. */
 		vhx_worker_flush(&d->worker);
 		vhx_net_put_socket(old);
 	}
