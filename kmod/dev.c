@@ -41,7 +41,8 @@ int vhx_dev_open(struct inode *inode, struct file *f)
 	for (i = 0; i < VHX_NVQS; i++) {
 		ret = vhx_vq_init(&d->vqs[i], d, i,
 				  i == VHX_VQ_TX ? vhx_net_handle_tx :
-						   vhx_net_handle_rx);
+						   vhx_net_handle_rx,
+				  i == VHX_VQ_TX);
 		if (ret)
 			goto err_vqs;
 	}

@@ -26,6 +26,7 @@
 #include "dev.h"
 #include "net.h"
 #include "trace.h"
+#include "tx_batch.h"
 #include "vq.h"
 
 /* Stop this run? Then the handler is queued again behind other work. */
@@ -106,6 +107,63 @@ static int vhx_net_pop(struct vhx_vq *vq, enum vhx_dir dir, unsigned int seg,
 	return ret;
 }
 
+/* Send what is batched, and count it. */
+static void vhx_net_tx_flush(struct vhx_vq *vq, struct socket *sock)
+{
+	struct vhx_tx_batch *b = vq->batch;
+	u64 n = b->n, bytes = b->bytes, copied = b->copied;
+
+	if (!n)
+		return;
+	if (vhx_tx_batch_flush(b, sock) < 0) {
+		vhx_vq_count(vq, VHOSTX_CNT_DROPS, n);
+		vhx_vq_count(vq, VHOSTX_CNT_ERR_SOCK, 1);
+		return;
+	}
+	vhx_vq_count(vq, VHOSTX_CNT_PACKETS, n);
+	vhx_vq_count(vq, VHOSTX_CNT_BYTES, bytes);
+	vhx_vq_count(vq, VHOSTX_CNT_BYTES_COPIED, copied);
+}
+
+/*
+ * Copy one packet into the TX batch. 1: batched; 0: send it the ordinary
+ * way (the batch was flushed first, to keep order); -EAGAIN: no memory,
+ * try later; -EFAULT: guest memory was not there.
+ */
+static int vhx_net_tx_batch(struct vhx_vq *vq, struct socket *sock,
+			    struct iov_iter *from)
+{
+	int ret;
+
+	if (!vq->batching)
+		return 0;
+	ret = vhx_tx_batch_add(vq->batch, sock, from, vq->sock_hlen);
+	if (!ret) {
+		if (vq->batch->n == VHX_TX_BATCH)
+			vhx_net_tx_flush(vq, sock);
+		return 1;
+	}
+	vhx_net_tx_flush(vq, sock);
+	if (ret == -ENOSPC)
+		return 0;
+	return ret == -ENOMEM ? -EAGAIN : ret;
+}
+
+/* Count what sendmsg() did with a @len-byte packet. */
+static void vhx_net_tx_count(struct vhx_vq *vq, int ret, size_t len)
+{
+	if (ret == len) {
+		vhx_vq_count(vq, VHOSTX_CNT_PACKETS, 1);
+		vhx_vq_count(vq, VHOSTX_CNT_BYTES, len - vq->sock_hlen);
+		vhx_vq_count(vq, VHOSTX_CNT_BYTES_COPIED, len);
+		return;
+	}
+	/* The tap refused it (malformed, or the tap went away). */
+	vhx_vq_count(vq, VHOSTX_CNT_DROPS, 1);
+	if (ret < 0)
+		vhx_vq_count(vq, VHOSTX_CNT_ERR_SOCK, 1);
+}
+
 /* Send one chain. 1: sent or dropped; 0: the tap is full; <0: stop. */
 static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
 			  size_t *bytes)
@@ -125,23 +183,19 @@ static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
 	len = c.out_len - vq->vhost_hlen;
 	iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, c.out, c.out_len);
 	iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
-	ret = sock->ops->sendmsg(sock, &msg, len);
+	ret = vhx_net_tx_batch(vq, sock, &msg.msg_iter);
+	if (!ret)
+		ret = sock->ops->sendmsg(sock, &msg, len);
+	else if (ret == 1)
+		ret = len;	/* counted when the batch is sent */
 	if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS) {
 		/* Try this chain again once the tap has room. */
 		vhx_ring_unpop(&vq->ring, 1);
 		vhx_poll_start(&vq->sock_poll, sock->file);
 		return 0;
 	}
-	if (ret == len) {
-		vhx_vq_count(vq, VHOSTX_CNT_PACKETS, 1);
-		vhx_vq_count(vq, VHOSTX_CNT_BYTES, len - vq->sock_hlen);
-		vhx_vq_count(vq, VHOSTX_CNT_BYTES_COPIED, len);
-	} else {
-		/* The tap refused it (malformed, or the tap went away). */
-		vhx_vq_count(vq, VHOSTX_CNT_DROPS, 1);
-		if (ret < 0)
-			vhx_vq_count(vq, VHOSTX_CNT_ERR_SOCK, 1);
-	}
+	if (!vq->batching || ret != len)
+		vhx_net_tx_count(vq, ret, len);
 	*bytes += len;
 	ret = vhx_vq_add_used(vq, c.head, 0);
 	return ret ? ret : 1;
@@ -184,6 +238,7 @@ void vhx_net_handle_tx(struct vhx_vq *vq)
 		if (vhx_net_over_weight(vq, ++pkts, bytes))
 			break;
 	}
+	vhx_net_tx_flush(vq, sock);
 	vhx_vq_flush_used(vq);
 	vhx_net_trace_run(vq, &run, trace_vhostx_tx_batch);
 out:
@@ -368,6 +423,11 @@ out:
 	mutex_unlock(&vq->mutex);
 }
 
+static bool vhx_net_is_raw(struct socket *sock)
+{
+	return sock->sk->sk_family == AF_PACKET;
+}
+
 /* A raw AF_PACKET socket, as vhost-net accepts; NULL if @fd is not one. */
 static struct socket *vhx_net_raw_socket(int fd)
 {
@@ -377,7 +437,7 @@ static struct socket *vhx_net_raw_socket(int fd)
 	sock = sockfd_lookup(fd, &err);
 	if (!sock)
 		return NULL;
-	if (sock->sk->sk_type == SOCK_RAW && sock->sk->sk_family == AF_PACKET)
+	if (sock->sk->sk_type == SOCK_RAW && vhx_net_is_raw(sock))
 		return sock;
 	sockfd_put(sock);
 	return NULL;
@@ -438,6 +498,8 @@ static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
 		return -EFAULT;
 	}
 	vq->sock = sock;
+	vq->batching = vq->batch && !vhx_net_is_raw(sock) &&
+		       vhx_tx_batch_usable(sock);
 	vq->broken = false;
 	vq->nused = 0;
 	vhx_poll_init(&vq->sock_poll, &vq->dev->worker, &vq->work,

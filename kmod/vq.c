@@ -16,6 +16,7 @@
 #include "dev.h"
 #include "netlink.h"
 #include "trace.h"
+#include "tx_batch.h"
 #include "vq.h"
 
 static const char *const vhx_qerr_names[] = {
@@ -48,15 +49,17 @@ static void vhx_vq_work(struct vhx_work *work)
 }
 
 int vhx_vq_init(struct vhx_vq *vq, struct vhx_dev *dev, unsigned int index,
-		void (*handle)(struct vhx_vq *vq))
+		void (*handle)(struct vhx_vq *vq), bool tx)
 {
 	vq->iov = kmalloc_array(VHX_IOV_MAX, sizeof(*vq->iov),
 				GFP_KERNEL_ACCOUNT);
 	vq->heads = kmalloc_array(VHX_IOV_MAX, sizeof(*vq->heads),
 				  GFP_KERNEL_ACCOUNT);
-	if (!vq->iov || !vq->heads) {
+	vq->batch = tx ? kzalloc(sizeof(*vq->batch), GFP_KERNEL_ACCOUNT) : NULL;
+	if (!vq->iov || !vq->heads || (tx && !vq->batch)) {
 		kfree(vq->iov);
 		kfree(vq->heads);
+		kfree(vq->batch);
 		return -ENOMEM;
 	}
 	mutex_init(&vq->mutex);
@@ -100,6 +103,10 @@ void vhx_vq_reset(struct vhx_vq *vq)
 void vhx_vq_cleanup(struct vhx_vq *vq)
 {
 	vhx_vq_reset(vq);
+	if (vq->batch)
+		vhx_tx_batch_release(vq->batch);
+	kfree(vq->batch);
+	vq->batch = NULL;
 	kfree(vq->iov);
 	kfree(vq->heads);
 	vq->iov = NULL;

@@ -21,6 +21,7 @@
 #include "worker.h"
 
 struct vhx_dev;
+struct vhx_tx_batch;
 struct socket;
 
 /* Room for the longest chain vhost accepts, in one queue's iov array. */
@@ -57,6 +58,8 @@ struct vhx_vq {
 	struct eventfd_ctx *err;	/* told when the queue breaks */
 	struct vhx_poll kick_poll;
 	struct socket *sock;		/* backend, NULL when detached */
+	struct vhx_tx_batch *batch;	/* TX queue only: see tx_batch.h */
+	bool batching;			/* sock takes batches */
 	struct vhx_poll sock_poll;
 	struct vhx_work work;		/* runs the handler */
 	void (*handle)(struct vhx_vq *vq);
@@ -73,7 +76,7 @@ struct vhx_vq {
 };
 
 int vhx_vq_init(struct vhx_vq *vq, struct vhx_dev *dev, unsigned int index,
-		void (*handle)(struct vhx_vq *vq));
+		void (*handle)(struct vhx_vq *vq), bool tx);
 void vhx_vq_cleanup(struct vhx_vq *vq);
 void vhx_vq_reset(struct vhx_vq *vq);
 long vhx_vq_ioctl(struct vhx_vq *vq, unsigned int ioctl, void __user *argp);
