@@ -38,7 +38,8 @@ static int vhx_mem_cmp(const void *a, const void *b)
  * vhost computes last = gpa + size - 1: size 0 with gpa != 0 gives last < gpa
  * and -EFAULT, but size 0 with gpa 0 gives last = U64_MAX and maps the whole
  * guest-physical space onto userspace_addr. We take the safe reading: a
- * region of size 0 is -EFAULT whatever its gpa.
+ * region of size 0 is -EFAULT whatever its gpa. (With gpa 0 and uaddr 0 no
+ * overflow check below would catch it, so the explicit test is needed.)
  */
 static int vhx_mem_region_init(struct vhx_mem_region *dst,
 			       const struct vhost_memory_region *src)
@@ -68,7 +69,7 @@ static int vhx_mem_region_init(struct vhx_mem_region *dst,
 /* Make sorted regions disjoint (see the top of the file); returns the count. */
 static u32 vhx_mem_clip(struct vhx_mem_region *r, u32 n)
 {
-	u64 covered = 0;	/* last byte owned so far, valid if out > 0 */
+	u64 covered = 0; /* last byte owned so far, valid if out > 0 */
 	u32 i, out = 0;
 
 	for (i = 0; i < n; i++) {
@@ -76,7 +77,7 @@ static u32 vhx_mem_clip(struct vhx_mem_region *r, u32 n)
 
 		if (out) {
 			if (reg.last <= covered)
-				continue;	/* fully covered: dropped */
+				continue; /* fully covered: dropped */
 			if (reg.gpa <= covered) {
 				/* covered < reg.last, so no overflow */
 				reg.uaddr += covered + 1 - reg.gpa;

@@ -105,8 +105,9 @@ int vhx_ring_push_used(struct vhx_ring *r, const struct vring_used_elem *e,
 /*
  * vhx_ring_need_signal - must the guest be interrupted for what was pushed
  * since the last signal? Honours EVENT_IDX (used_event) or
- * VRING_AVAIL_F_NO_INTERRUPT, and NOTIFY_ON_EMPTY. Records the signal when it
- * answers true. A read failure answers true (a spurious interrupt is safe).
+ * VRING_AVAIL_F_NO_INTERRUPT, and NOTIFY_ON_EMPTY. With EVENT_IDX it records
+ * the used index it decided at, as vhost does. A read failure answers true
+ * (a spurious interrupt is safe).
  */
 bool vhx_ring_need_signal(struct vhx_ring *r);
 

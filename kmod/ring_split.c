@@ -83,13 +83,13 @@ static __virtio16 __user *vhx_avail_event(const struct vhx_ring *r)
 static bool vhx_ring_areas_ok(const struct vhx_ring *r)
 {
 	size_t ev = r->event_idx ? sizeof(__virtio16) : 0;
-	size_t num = r->num;
+	size_t desc = r->num * sizeof(*r->desc);
+	size_t avail = sizeof(*r->avail) + r->num * sizeof(__virtio16) + ev;
+	size_t used =
+		sizeof(*r->used) + r->num * sizeof(struct vring_used_elem) + ev;
 
-	return vhx_access_ok(r->desc, num * sizeof(*r->desc)) &&
-	       vhx_access_ok(r->avail, sizeof(*r->avail) +
-					       num * sizeof(r->avail->ring[0]) + ev) &&
-	       vhx_access_ok(r->used, sizeof(*r->used) +
-					      num * sizeof(r->used->ring[0]) + ev);
+	return vhx_access_ok(r->desc, desc) && vhx_access_ok(r->avail, avail) &&
+	       vhx_access_ok(r->used, used);
 }
 
 static int vhx_ring_write_used_flags(struct vhx_ring *r)
@@ -168,15 +168,19 @@ static int vhx_walk_add(struct vhx_ring *r, struct vhx_walk *w,
 {
 	bool write = vhx16_to_cpu(d->flags) & VRING_DESC_F_WRITE;
 	u32 len = vhx32_to_cpu(d->len);
+	bool want_write = w->dir == VHX_DIR_IN;
 	struct vhx_chain *c = w->c;
 	unsigned int used = c->out + c->in;
 	int n;
 
-	/* VHX_DIR_IN rejects readable ones, which also covers out-after-in. */
-	if (write != (w->dir == VHX_DIR_IN) || (!write && c->in))
+	/*
+	 * TX takes readable descriptors only, RX writable ones only; that
+	 * already rules out readable-after-writable, checked here anyway.
+	 */
+	if (write != want_write || (!write && c->in))
 		return vhx_ring_fail(r, VHX_RERR_DIR, -EINVAL);
-	n = vhx_mem_translate(w->mem, vhx64_to_cpu(d->addr), len,
-			      w->iov + used, w->iov_max - used);
+	n = vhx_mem_translate(w->mem, vhx64_to_cpu(d->addr), len, w->iov + used,
+			      w->iov_max - used);
 	if (n == -ENOBUFS)
 		return vhx_ring_fail(r, VHX_RERR_IOV_FULL, -ENOBUFS);
 	if (n < 0)
@@ -204,7 +208,7 @@ static int vhx_ring_read_gpa(struct vhx_ring *r, const struct vhx_mem *mem,
 	while (len) {
 		n = vhx_mem_translate(mem, gpa, len, seg, ARRAY_SIZE(seg));
 		if (n == -ENOBUFS)
-			n = ARRAY_SIZE(seg);	/* seg[] holds the first pieces */
+			n = ARRAY_SIZE(seg); /* seg[] holds the first pieces */
 		else if (n < 0)
 			return vhx_ring_fail(r, VHX_RERR_ADDR, -EFAULT);
 		for (i = 0; i < n; i++) {
@@ -309,7 +313,11 @@ int vhx_ring_pop(struct vhx_ring *r, const struct vhx_mem *mem,
 		 struct vhx_chain *c)
 {
 	struct vhx_walk w = {
-		.mem = mem, .dir = dir, .iov = iov, .iov_max = iov_max, .c = c,
+		.mem = mem,
+		.dir = dir,
+		.iov = iov,
+		.iov_max = iov_max,
+		.c = c,
 	};
 	__virtio16 v;
 	u16 head;
@@ -327,9 +335,7 @@ int vhx_ring_pop(struct vhx_ring *r, const struct vhx_mem *mem,
 	head = vhx16_to_cpu(v);
 	if (head >= r->num)
 		return vhx_ring_fail(r, VHX_RERR_HEAD, -EINVAL);
-	c->head = head;
-	c->out = c->in = 0;
-	c->out_len = c->in_len = 0;
+	*c = (struct vhx_chain){ .head = head };
 	ret = vhx_walk_chain(r, &w, head);
 	if (ret)
 		return ret;
