@@ -23,4 +23,22 @@
 #define vhx_eventfd_signal(ctx) eventfd_signal(ctx, 1)
 #endif
 
+/*
+ * genlmsg_multicast_allns() took a gfp_t (and stopped needing the RCU read
+ * lock) in 6.8; 6.1's allocates with GFP_ATOMIC under rcu_read_lock().
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define vhx_genl_multicast_allns(family, skb, group) \
+	genlmsg_multicast_allns(family, skb, 0, group, GFP_KERNEL)
+#else
+#define vhx_genl_multicast_allns(family, skb, group)               \
+	({                                                           \
+		int __ret;                                           \
+		rcu_read_lock();                                     \
+		__ret = genlmsg_multicast_allns(family, skb, 0, group); \
+		rcu_read_unlock();                                   \
+		__ret;                                               \
+	})
+#endif
+
 #endif /* _VHX_COMPAT_H */

@@ -18,7 +18,8 @@
 #include "net.h"
 
 DEFINE_MUTEX(vhx_devices_lock);
-static DEFINE_XARRAY_ALLOC(vhx_devices);
+/* Ids start at 1: 0 means "no device" to tools. */
+static DEFINE_XARRAY_ALLOC1(vhx_devices);
 
 /* The device with the lowest id >= *id, or NULL; vhx_devices_lock held. */
 struct vhx_dev *vhx_dev_find(unsigned long *id)
@@ -47,7 +48,8 @@ int vhx_dev_open(struct inode *inode, struct file *f)
 			goto err_vqs;
 	}
 	mutex_lock(&vhx_devices_lock);
-	ret = xa_alloc(&vhx_devices, &d->id, d, xa_limit_31b, GFP_KERNEL);
+	ret = xa_alloc(&vhx_devices, &d->id, d, XA_LIMIT(1, INT_MAX),
+		       GFP_KERNEL);
 	mutex_unlock(&vhx_devices_lock);
 	if (ret)
 		goto err_vqs;

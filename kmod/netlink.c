@@ -9,6 +9,7 @@
 
 #include <linux/vhostx.h>
 
+#include "compat.h"
 #include "dev.h"
 #include "net.h"
 #include "netlink.h"
@@ -270,15 +271,13 @@ static struct genl_family vhx_nl_family __ro_after_init = {
 
 /*
  * Tell listeners that @vq stopped. Worker context (may sleep), vq->mutex
- * held. Best effort: nobody listening is the normal case.
+ * held. Best effort; rare, so no check for listeners first.
  */
 void vhx_nl_notify_broken(struct vhx_vq *vq)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&vhx_nl_family, &init_net, VHX_NL_MCGRP_EVENTS))
-		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return;
@@ -293,8 +292,8 @@ void vhx_nl_notify_broken(struct vhx_vq *vq)
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&vhx_nl_family, msg, 0, VHX_NL_MCGRP_EVENTS,
-			  GFP_KERNEL);
+	/* Devices belong to no namespace: tell listeners in every one. */
+	vhx_genl_multicast_allns(&vhx_nl_family, msg, VHX_NL_MCGRP_EVENTS);
 }
 
 int __init vhx_nl_init(void)

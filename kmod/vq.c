@@ -175,7 +175,7 @@ static void vhx_vq_publish(struct vhx_vq *vq, const struct vring_used_elem *e,
 			   unsigned int n)
 {
 	if (vhx_ring_push_used(&vq->ring, e, n)) {
-		vhx_vq_break(vq, vq->ring.err);
+		vhx_vq_break(vq, vq->ring.err ?: VHX_RERR_USED);
 		return;
 	}
 	vhx_vq_count(vq, VHOSTX_CNT_BATCHES, 1);
