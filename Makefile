@@ -5,6 +5,7 @@
 #   make            build kmod/vhostx.ko and ctl/ (vhostxctl)
 #   make check      host unit tests, then the kselftest-style suite in a QEMU guest
 #   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 300)
+#   make bench      packets/s of vhostx and vhost_net side by side (not a test)
 #   make demo       boot a guest, load vhostx, show that it works
 #   make deps       install the Debian packages the project needs (idempotent)
 #
@@ -22,12 +23,12 @@ JOBS ?= $(shell nproc)
 export KVER KDIR BUILD
 
 .PHONY: all module ctl selftests host-tests deps check check-unit check-vm demo \
-	fuzz clean help
+	fuzz bench clean help
 
 all: module ctl
 
 help:
-	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 module:
 	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -54,6 +55,14 @@ host-tests:
 FUZZ_SECONDS ?= 300
 fuzz: host-tests
 	$(TOP)/selftests/host/fuzz.sh $(FUZZ_SECONDS)
+
+# The simulator benchmark (not a test): vhostx vs vhost_net, one VM run.
+BENCH_SECONDS ?= 4
+BENCH_ROUNDS ?= 3
+bench: deps
+	$(MAKE) module selftests
+	VHX_BENCH_JSON=$(BUILD)/vm/out/bench-sim.json $(TOP)/selftests/vm/run.sh \
+		$(TOP)/selftests/bench/sim.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)
 
 deps:
 	@$(TOP)/scripts/deps.sh
