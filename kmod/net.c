@@ -26,6 +26,7 @@
 #include "dev.h"
 #include "net.h"
 #include "trace.h"
+#include "rx_batch.h"
 #include "tx_batch.h"
 #include "vq.h"
 
@@ -246,18 +247,22 @@ out:
 }
 
 /* Length of the next packet waiting on the socket, 0 if none. */
-static size_t vhx_net_peek(struct socket *sock)
+static size_t vhx_net_peek(struct vhx_vq *vq, struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 	struct sk_buff *skb;
 	unsigned long flags;
-	size_t len = 0;
+	int len;
 
+	len = vhx_rx_batch_peek(vq->rxb);
+	if (len >= 0)
+		return len;
 	if (sock->ops->peek_len)
 		return max(sock->ops->peek_len(sock), 0);
 	/* A raw packet socket. */
 	spin_lock_irqsave(&sk->sk_receive_queue.lock, flags);
 	skb = skb_peek(&sk->sk_receive_queue);
+	len = 0;
 	if (skb) {
 		len = skb->len;
 		if (skb_vlan_tag_present(skb))
@@ -269,7 +274,7 @@ static size_t vhx_net_peek(struct socket *sock)
 
 static bool vhx_net_sock_ready(struct vhx_vq *vq)
 {
-	return vhx_net_peek(vq->sock) != 0;
+	return vhx_net_peek(vq, vq->sock) != 0;
 }
 
 /* Drop the next packet on the socket: it fits in no buffer we were given. */
@@ -277,7 +282,7 @@ static void vhx_net_rx_discard(struct vhx_vq *vq, struct socket *sock)
 {
 	char buf[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
 	struct kvec kv = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = {};
+	struct msghdr msg = { .msg_control = vhx_rx_batch_take(vq->rxb) };
 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, sizeof(buf));
 	sock->ops->recvmsg(sock, &msg, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
@@ -357,10 +362,10 @@ static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
 	size_t sock_len;
 	int ret;
 
-	sock_len = vhx_net_peek(sock);
+	sock_len = vhx_net_peek(vq, sock);
 	if (!sock_len && !vhx_net_busy_poll(vq, vhx_net_sock_ready))
 		return 0;
-	sock_len = vhx_net_peek(sock);
+	sock_len = vhx_net_peek(vq, sock);
 	if (!sock_len)
 		return 0;
 	sock_len += vq->sock_hlen;
@@ -379,6 +384,8 @@ static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
 		      sock_len + vq->vhost_hlen);
 	hdr = msg.msg_iter;
 	iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
+	/* The packet just peeked at, if it came off the tap's ring. */
+	msg.msg_control = vhx_rx_batch_take(vq->rxb);
 	ret = sock->ops->recvmsg(sock, &msg, sock_len,
 				 MSG_DONTWAIT | MSG_TRUNC);
 	if (ret != sock_len) {
@@ -483,6 +490,8 @@ static struct socket *vhx_net_detach(struct vhx_vq *vq)
 	struct socket *sock = vq->sock;
 
 	vhx_poll_stop(&vq->sock_poll);
+	if (vq->rxb)
+		vhx_rx_batch_detach(vq->rxb);
 	vq->sock = NULL;
 	return sock;
 }
@@ -504,8 +513,10 @@ static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
 	vq->nused = 0;
 	vhx_poll_init(&vq->sock_poll, &vq->dev->worker, &vq->work,
 		      vq->index == VHX_VQ_TX ? EPOLLOUT : EPOLLIN);
-	if (vq->index == VHX_VQ_RX)
+	if (vq->rxb) {
+		vhx_rx_batch_attach(vq->rxb, sock->file);
 		vhx_poll_start(&vq->sock_poll, sock->file);
+	}
 	/* Whatever the guest queued before the backend came counts as a kick. */
 	vhx_work_queue(&vq->dev->worker, &vq->work);
 	return 0;

@@ -16,6 +16,7 @@
 #include "dev.h"
 #include "netlink.h"
 #include "trace.h"
+#include "rx_batch.h"
 #include "tx_batch.h"
 #include "vq.h"
 
@@ -55,11 +56,15 @@ int vhx_vq_init(struct vhx_vq *vq, struct vhx_dev *dev, unsigned int index,
 				GFP_KERNEL_ACCOUNT);
 	vq->heads = kmalloc_array(VHX_IOV_MAX, sizeof(*vq->heads),
 				  GFP_KERNEL_ACCOUNT);
-	vq->batch = tx ? kzalloc(sizeof(*vq->batch), GFP_KERNEL_ACCOUNT) : NULL;
-	if (!vq->iov || !vq->heads || (tx && !vq->batch)) {
+	if (tx)
+		vq->batch = kzalloc(sizeof(*vq->batch), GFP_KERNEL_ACCOUNT);
+	else
+		vq->rxb = kzalloc(sizeof(*vq->rxb), GFP_KERNEL_ACCOUNT);
+	if (!vq->iov || !vq->heads || (!vq->batch && !vq->rxb)) {
 		kfree(vq->iov);
 		kfree(vq->heads);
 		kfree(vq->batch);
+		kfree(vq->rxb);
 		return -ENOMEM;
 	}
 	mutex_init(&vq->mutex);
@@ -106,7 +111,9 @@ void vhx_vq_cleanup(struct vhx_vq *vq)
 	if (vq->batch)
 		vhx_tx_batch_release(vq->batch);
 	kfree(vq->batch);
+	kfree(vq->rxb);
 	vq->batch = NULL;
+	vq->rxb = NULL;
 	kfree(vq->iov);
 	kfree(vq->heads);
 	vq->iov = NULL;

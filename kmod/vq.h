@@ -22,6 +22,7 @@
 
 struct vhx_dev;
 struct vhx_tx_batch;
+struct vhx_rx_batch;
 struct socket;
 
 /* Room for the longest chain vhost accepts, in one queue's iov array. */
@@ -59,6 +60,7 @@ struct vhx_vq {
 	struct vhx_poll kick_poll;
 	struct socket *sock;		/* backend, NULL when detached */
 	struct vhx_tx_batch *batch;	/* TX queue only: see tx_batch.h */
+	struct vhx_rx_batch *rxb;	/* RX queue only: see rx_batch.h */
 	bool batching;			/* sock takes batches */
 	struct vhx_poll sock_poll;
 	struct vhx_work work;		/* runs the handler */
