@@ -80,7 +80,7 @@ check-vm: module ctl selftests
 	$(TOP)/selftests/vm/run.sh $(TOP)/selftests/run_suite.sh
 
 demo: deps
-	$(MAKE) module ctl
+	$(MAKE) module ctl selftests
 	$(TOP)/selftests/vm/run.sh $(TOP)/scripts/demo-guest.sh
 
 clean:
