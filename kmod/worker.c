@@ -57,6 +57,11 @@ static int vhx_worker_fn(void *data)
 		node = llist_reverse_order(node);
 		llist_for_each_entry_safe(work, next, node, node) {
 			clear_bit(VHX_WORK_QUEUED, &work->flags);
+			/*
+			 * Clear before running: a wake-up that races with
+			 * fn() re-queues the work; pairs with the barrier in
+			 * test_and_set_bit() in vhx_work_queue().
+			 */
 			smp_mb__after_atomic();
 			work->fn(work);
 			cond_resched();
