@@ -8,6 +8,8 @@
 #   make bench      packets/s of vhostx and vhost_net side by side (not a test)
 #   make demo       boot a guest, load vhostx, show that it works
 #   make deps       install the Debian packages the project needs (idempotent)
+#   make install    (after make) the module, udev rule, vhostxctl, man page, completion
+#   make uninstall  remove what make install put in place
 #
 # The target kernel is the newest installed kernel with both headers and an
 # image; override with KVER=<version> or KDIR=<kernel build dir>.
@@ -23,12 +25,12 @@ JOBS ?= $(shell nproc)
 export KVER KDIR BUILD
 
 .PHONY: all module ctl selftests host-tests deps check check-unit check-vm demo \
-	fuzz bench clean help
+	fuzz bench install uninstall clean help
 
 all: module ctl
 
 help:
-	@sed -n '3,14p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 module:
 	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -82,6 +84,25 @@ check-vm: module ctl selftests
 demo: deps
 	$(MAKE) module ctl selftests
 	$(TOP)/selftests/vm/run.sh $(TOP)/scripts/demo-guest.sh
+
+# Install what `make` built; it builds nothing itself (run it with sudo).
+DESTDIR ?=
+PREFIX ?= /usr/local
+UDEVDIR ?= /lib/udev/rules.d
+MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+install:
+	@test -f $(TOP)/kmod/vhostx.ko -a -x $(BUILD)/ctl/vhostxctl || \
+		{ echo "error: nothing built; run 'make' first" >&2; exit 1; }
+	install -D -m 0644 $(TOP)/kmod/vhostx.ko $(MODDIR)/vhostx.ko
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
+	install -D -m 0644 $(TOP)/udev/60-vhostx.rules $(DESTDIR)$(UDEVDIR)/60-vhostx.rules
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/ctl --prefix $(PREFIX)
+
+uninstall:
+	rm -f $(MODDIR)/vhostx.ko $(DESTDIR)$(UDEVDIR)/60-vhostx.rules
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
+	rm -f $(DESTDIR)$(PREFIX)/sbin/vhostxctl $(DESTDIR)$(PREFIX)/share/man/man8/vhostxctl.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vhostxctl
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

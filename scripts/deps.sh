@@ -4,7 +4,7 @@
 # no-op when everything is present (one dpkg-query, no apt at all).
 set -eu
 
-PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-utils
+PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-utils udev
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static iproute2 ethtool
 	libnl-3-dev libnl-genl-3-dev libcli11-dev catch2
