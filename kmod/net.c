@@ -171,6 +171,7 @@ static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	struct vhx_chain c;
+	bool batched;
 	size_t len;
 	int ret;
 
@@ -185,17 +186,16 @@ static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
 	iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, c.out, c.out_len);
 	iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
 	ret = vhx_net_tx_batch(vq, sock, &msg.msg_iter);
+	batched = ret == 1;	/* then counted when the batch is sent */
 	if (!ret)
 		ret = sock->ops->sendmsg(sock, &msg, len);
-	else if (ret == 1)
-		ret = len;	/* counted when the batch is sent */
 	if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS) {
 		/* Try this chain again once the tap has room. */
 		vhx_ring_unpop(&vq->ring, 1);
 		vhx_poll_start(&vq->sock_poll, sock->file);
 		return 0;
 	}
-	if (!vq->batching || ret != len)
+	if (!batched)
 		vhx_net_tx_count(vq, ret, len);
 	*bytes += len;
 	ret = vhx_vq_add_used(vq, c.head, 0);
