@@ -46,6 +46,7 @@ ctl:
 selftests:
 	$(MAKE) -C $(TOP)/selftests BUILD=$(BUILD)
 	$(MAKE) -C $(TOP)/selftests/abi BUILD=$(BUILD)
+	$(MAKE) -C $(TOP)/selftests/ctl BUILD=$(BUILD)
 
 # The module's ring and memory-table code, compiled for userspace: Catch2
 # tests under ASan/UBSan and a libFuzzer smoke run.

@@ -205,6 +205,31 @@ int cmd_stats(const Options &opt, std::ostream &out, const Env &env)
 	return 0;
 }
 
+// Print every VHOSTX_CMD_QUEUE_BROKEN as it comes, until interrupted or
+// after --count events.
+int cmd_monitor(const Options &opt, std::ostream &out, const Env &env)
+{
+	uint32_t count = 0; // forever
+	if (!opt.count.empty()) {
+		count = parse_u32("--count", opt.count);
+		if (count == 0)
+			throw UsageError("--count: must be at least 1");
+	}
+	auto api = env.connect();
+	api->subscribe_events();
+	for (uint32_t n = 0; count == 0 || n < count; n++) {
+		auto ev = api->next_event(-1);
+		if (!ev)
+			break;
+		if (opt.json)
+			render::event_json(out, *ev);
+		else
+			render::event_line(out, *ev);
+		out.flush();
+	}
+	return 0;
+}
+
 int cmd_set(const Options &opt, const Env &env)
 {
 	uint32_t id = parse_u32("ID", opt.id);
@@ -252,6 +277,10 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
 			"busypoll-us N | weight-packets N | weight-bytes N, one or more")
 		->type_name("");
 
+	CLI::App *monitor = app.add_subcommand(
+		"monitor", "print events (queues stopped by a malformed ring) as they happen");
+	monitor->add_option("--count", opt.count, "exit after N events")->type_name("N");
+
 	std::vector<const char *> argv;
 	for (const auto &a : args)
 		argv.push_back(a.c_str());
@@ -276,6 +305,8 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
 			return cmd_stats(opt, out, env);
 		if (set->parsed())
 			return cmd_set(opt, env);
+		if (monitor->parsed())
+			return cmd_monitor(opt, out, env);
 	} catch (const UsageError &e) {
 		err << "vhostxctl: " << e.what() << "\n";
 		return kExitUsage;

@@ -535,6 +535,16 @@ int any_seq(nl_msg *, void *)
 
 } // namespace
 
+void Api::subscribe_events()
+{
+	throw SysError(EOPNOTSUPP, "subscribe to " VHOSTX_GENL_NAME " events");
+}
+
+std::optional<QueueBrokenEvent> Api::next_event(int)
+{
+	throw SysError(EOPNOTSUPP, "receive " VHOSTX_GENL_NAME " events");
+}
+
 Client::Client()
 {
 	sock_ = connect_genl("connect generic netlink");

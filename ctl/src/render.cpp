@@ -75,14 +75,19 @@ std::string backend_text(const DevInfo &d)
 	return s;
 }
 
+std::string broken_text(uint32_t reason, const std::string &text)
+{
+	std::string s = "broken: " + std::string(broken_reason_name(reason));
+	if (!text.empty())
+		s += " (" + text + ")";
+	return s;
+}
+
 std::string queue_state(const QueueInfo &q)
 {
 	if (!q.broken)
 		return q.enabled ? "ok" : "-";
-	std::string s = "broken: " + std::string(broken_reason_name(q.broken_reason));
-	if (!q.broken_text.empty())
-		s += " (" + q.broken_text + ")";
-	return s;
+	return broken_text(q.broken_reason, q.broken_text);
 }
 
 std::string dev_heading(uint32_t id, const std::string &ifname)
@@ -374,6 +379,26 @@ void rates_json(std::ostream &out, const std::vector<DevRates> &rates, double se
 		w.end_object();
 	}
 	w.end_array();
+	w.end_object();
+	out << '\n';
+}
+
+void event_line(std::ostream &out, const QueueBrokenEvent &ev)
+{
+	out << "dev " << ev.dev_id << ' ' << queue_name(ev.queue_index) << ": "
+	    << broken_text(ev.reason, ev.text) << '\n';
+}
+
+void event_json(std::ostream &out, const QueueBrokenEvent &ev)
+{
+	json::Writer w(out);
+	w.begin_object();
+	w.key("event").value("queue_broken");
+	w.key("id").value(ev.dev_id);
+	w.key("index").value(ev.queue_index);
+	w.key("name").value(queue_name(ev.queue_index));
+	w.key("broken_reason").value(broken_reason_name(ev.reason));
+	json_optional(w, "broken_text", ev.text);
 	w.end_object();
 	out << '\n';
 }

@@ -25,7 +25,7 @@ check() { # expected, then the words; the last word is the one being completed
 	fi
 }
 
-check "dev stats set" ""
+check "dev stats set monitor" ""
 check "stats set" "s"
 check "list show" dev ""
 check "show" dev s
@@ -47,4 +47,10 @@ check "-j --json -h --help -V --version" -
 check "--json" --j
 check "--watch" stats --w
 check "-j --json -h --help" dev -
+check "monitor" m
+check "--count" monitor --c
+check "-j --json -h --help --count" monitor -
+check "" monitor --count ""
+check "" monitor --count 2 ""
+check "" -j monitor ""
 exit $((fails > 0))

@@ -74,6 +74,12 @@ public:
 	virtual std::vector<DevInfo> dump_devices() = 0;
 	virtual DevInfo get_device(uint32_t id) = 0;
 	virtual void set_device(uint32_t id, const DevSettings &settings) = 0;
+	// VHOSTX_CMD_QUEUE_BROKEN notifications (vhostxctl monitor): join the
+	// "events" group, then take them one by one; nullopt when timeout_ms
+	// passed without one (never with -1). Implementations that cannot
+	// listen throw SysError(EOPNOTSUPP).
+	virtual void subscribe_events();
+	virtual std::optional<QueueBrokenEvent> next_event(int timeout_ms = -1);
 };
 
 namespace detail {
@@ -110,12 +116,12 @@ public:
 
 	// Join the "events" multicast group (on a socket of its own, so requests
 	// and notifications never mix). Idempotent.
-	void subscribe_events();
+	void subscribe_events() override;
 	// The events socket's fd, for poll(); -1 before subscribe_events().
 	int event_fd() const noexcept;
 	// The next VHOSTX_CMD_QUEUE_BROKEN, waiting at most timeout_ms (-1:
 	// forever); nullopt on timeout. Needs subscribe_events().
-	std::optional<QueueBrokenEvent> next_event(int timeout_ms = -1);
+	std::optional<QueueBrokenEvent> next_event(int timeout_ms = -1) override;
 
 private:
 	std::vector<std::vector<uint8_t>> transact(nl_msg *msg, const std::string &op,

@@ -64,4 +64,11 @@ std::vector<DevRates> compute_rates(const std::vector<DevInfo> &prev,
 void rates_table(std::ostream &out, const std::vector<DevRates> &rates);
 void rates_json(std::ostream &out, const std::vector<DevRates> &rates, double seconds);
 
+// monitor: one line per VHOSTX_CMD_QUEUE_BROKEN notification.
+// "dev 3 tx: broken: head (avail ring entry out of range)"
+void event_line(std::ostream &out, const QueueBrokenEvent &ev);
+// {"event":"queue_broken","id":3,"index":1,"name":"tx","broken_reason":"head",
+//  "broken_text":"..."}
+void event_json(std::ostream &out, const QueueBrokenEvent &ev);
+
 } // namespace vhostx::render

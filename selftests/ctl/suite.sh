@@ -1,0 +1,504 @@
+# SPDX-License-Identifier: GPL-2.0
+# selftests/ctl: the management plane, checked against the traffic that
+# really went through: vhostxctl's counters against what a guest sent and
+# against the tracepoints, the netlink family's permissions, its answers to
+# malformed requests, a 1000-device dump, and the broken-queue event.
+# Sourced by run_suite.sh. Built on the host:
+#   make ctl && make -C selftests/ctl   (-> build/ctl/vhostxctl, build/selftests/nl_test)
+# VHX_CTL and VHX_NL_TEST override the binaries. Leaves vhostx unloaded.
+
+CTL_BIN=${VHX_CTL:-$TOP/build/ctl/vhostxctl}
+CTL_NL=${VHX_NL_TEST:-$TOP/build/selftests/nl_test}
+CTL_TMP=$(mktemp -d /tmp/ctl.XXXXXX)
+CTL_TRACEFS=/sys/kernel/tracing
+# Packets per direction: exact counts (cases 1 and 3) and the burst (case 2).
+CTL_N=${VHX_CTL_N:-1000}
+CTL_BURST=${VHX_CTL_BURST:-20000}
+CTL_DEVS=${VHX_CTL_DEVS:-1000}
+
+ctl_built()
+{
+	[ -x "$CTL_BIN" ] || fail "$CTL_BIN missing: run 'make ctl' on the host"
+	[ -x "$CTL_NL" ] || fail "$CTL_NL missing: run 'make -C selftests/ctl' on the host"
+	command -v python3 >/dev/null || fail "python3 missing"
+}
+
+ctl_load()
+{
+	[ -f "$VHX_KO" ] || skip "$VHX_KO not built"
+	vhx_load || fail "insmod $VHX_KO"
+	wait_node "$VHX_NODE" || fail "$VHX_NODE did not appear"
+	ctl_wait_no_devices
+}
+
+# Cases start from no devices (a previous case's helper may still be closing).
+ctl_wait_no_devices()
+{
+	for _ in $(seq 50); do
+		[ "$("$CTL_BIN" -j dev list)" = "[]" ] && return 0
+		sleep 0.1
+	done
+	"$CTL_BIN" dev list
+	fail "devices left over from an earlier case"
+}
+
+# ctl_wait_line FILE REGEX SECONDS [PID]: until a line of FILE matches; fails
+# early when PID (the writer) has exited.
+ctl_wait_line()
+{
+	local f=$1 re=$2 n=$(($3 * 10)) pid=${4:-}
+
+	for _ in $(seq "$n"); do
+		grep -qE "$re" "$f" 2>/dev/null && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			grep -qE "$re" "$f" 2>/dev/null && return 0
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ctl_hold NAME CMD...: run CMD in the background with its standard input a
+# FIFO that fd 9 of this (case) shell holds open; its output goes to
+# $CTL_TMP/NAME.out. Waits for its "ready" line. The devices it holds live
+# until ctl_release, or until the case's shell exits (fd 9 closes). (A FIFO:
+# the test guest has no /dev/fd for process substitution.)
+ctl_hold()
+{
+	local fifo=$CTL_TMP/$1.in
+
+	CTL_OUT=$CTL_TMP/$1.out
+	shift
+	: > "$CTL_OUT"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec 9<> "$fifo"
+	"$@" < "$fifo" > "$CTL_OUT" 2>&1 9>&- &
+	CTL_PID=$!
+	if ! ctl_wait_line "$CTL_OUT" '^ready' 120 "$CTL_PID"; then
+		cat "$CTL_OUT"
+		fail "$(basename "$1") $2: not ready"
+	fi
+	# What the helper did, now: the checks that follow may end the case.
+	sed '/^ready/q' "$CTL_OUT"
+}
+
+# Close the helper's standard input, wait for it to clean up, print its output.
+ctl_release()
+{
+	exec 9>&-
+	for _ in $(seq 300); do
+		kill -0 "$CTL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed '1,/^ready/d' "$CTL_OUT"
+	grep -q '^done' "$CTL_OUT" || fail "helper did not finish cleanly"
+}
+
+# ctl_kv KEY: the value of KEY=VALUE in the helper's output.
+ctl_kv()
+{
+	grep -oE "(^| )$1=[^ ]*" "$CTL_OUT" | head -n 1 | sed 's/^ //; s/^[^=]*=//'
+}
+
+# ---- 1: counters count exactly what the guest sent and received ----
+
+# ctl_exact SIZES: mixed (60..1514 bytes: TX batched into the tap as XDP
+# buffers, RX in one mergeable buffer) or big (60..9000 bytes: TX above
+# about 3.6 KB goes one by one through sendmsg, RX spans several buffers).
+ctl_exact()
+{
+	local id
+
+	ctl_hold exact "$CTL_NL" traffic --tx "$CTL_N" --rx "$CTL_N" --size "$1"
+	id=$(ctl_kv dev)
+	"$CTL_BIN" -j stats "$id" > "$CTL_TMP/exact.json" || fail "vhostxctl -j stats $id"
+	python3 - "$CTL_TMP/exact.json" "$id" "$CTL_N" "$CTL_OUT" <<'EOF'
+import json, re, sys
+stats, dev, n, out = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+g = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", open(out).read())}
+assert len(stats) == 1 and stats[0]["id"] == dev, f"stats {dev}: {stats}"
+q = {x["name"]: x["counters"] for x in stats[0]["queues"]}
+tx, rx = q["tx"], q["rx"]
+print(f"guest: TX {g['tx_packets']} frames {g['tx_bytes']} bytes, {g['guest_tx_kicks']} kicks; "
+      f"RX {g['rx_packets']} frames ({g['rx_strays']} not ours, {g['rx_multi_buffer']} in several buffers) "
+      f"{g['rx_bytes']} bytes, {g['guest_rx_kicks']} kicks")
+for name, c in (("tx", tx), ("rx", rx)):
+    print(f"device {name}: packets {c['packets']} bytes {c['bytes']} kicks {c['kicks']} "
+          f"irqs {c['irqs']} irqs_suppressed {c['irqs_suppressed']} batches {c['batches']} "
+          f"bytes_copied {c['bytes_copied']} drops {c['drops']}")
+bad = []
+def check(ok, what):
+    if not ok:
+        bad.append(what)
+check(g["tx_packets"] == n, f"the guest completed {g['tx_packets']} TX packets, not {n}")
+check(tx["packets"] == n, f"TX packets {tx['packets']} != {n} sent")
+check(tx["bytes"] == g["tx_bytes"], f"TX bytes {tx['bytes']} != {g['tx_bytes']}, the frames' sum (no vnet header)")
+check(tx["kicks"] <= n, f"TX kicks {tx['kicks']} > {n} packets")
+check(tx["kicks"] == g["guest_tx_kicks"], f"TX kicks {tx['kicks']} != {g['guest_tx_kicks']} kick eventfd writes")
+check(g["rx_injected"] == n and g["rx_packets"] - g["rx_strays"] == n, "the guest did not receive every RX frame")
+check(rx["packets"] == g["rx_packets"], f"RX packets {rx['packets']} != {g['rx_packets']} frames the guest received")
+check(rx["bytes"] == g["rx_bytes"], f"RX bytes {rx['bytes']} != {g['rx_bytes']}, the frames' sum (no vnet header)")
+check(rx["kicks"] == g["guest_rx_kicks"], f"RX kicks {rx['kicks']} != {g['guest_rx_kicks']} kick eventfd writes")
+for name, c in (("tx", tx), ("rx", rx)):
+    for k in ("drops", "err_ring", "err_sock"):
+        check(c[k] == 0, f"{name} {k} = {c[k]}")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	ctl_release
+}
+
+# ---- 2: EVENT_IDX: few interrupts under a burst ----
+
+ctl_event_idx()
+{
+	local id
+
+	ctl_hold burst "$CTL_NL" traffic --tx "$CTL_BURST" --rx "$CTL_BURST" --size 256
+	id=$(ctl_kv dev)
+	"$CTL_BIN" -j stats "$id" > "$CTL_TMP/burst.json" || fail "vhostxctl -j stats $id"
+	grep -E '^(seconds|guest)' "$CTL_OUT"
+	# Two bounds. The coarse one: irqs < packets/4. The exact one: the guest
+	# asks for an interrupt only when it goes idle (used_event = last_used);
+	# while busy it sets used_event = last_used - 1, which a device that
+	# follows the spec crosses only once per 65536 entries. So a queue gets
+	# at most one interrupt per idle period (cb_enables), one for its first
+	# used-ring publication (no signal recorded yet), and one per 65536.
+	python3 - "$CTL_TMP/burst.json" "$CTL_BURST" "$CTL_OUT" <<'EOF'
+import json, re, sys
+stats, n = json.load(open(sys.argv[1])), int(sys.argv[2])
+g = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", open(sys.argv[3]).read())}
+bad = []
+for q in stats[0]["queues"]:
+    c, name = q["counters"], q["name"]
+    p, irqs, sup = c["packets"], c["irqs"], c["irqs_suppressed"]
+    bound = g[f"guest_{name}_cb_enables"] + 2 + p // 65536
+    print(f"{name}: {p} packets, {c['batches']} used-ring publications, {irqs} irqs "
+          f"({irqs / max(p, 1):.4f} per packet; bounds: packets/4 = {p // 4}, "
+          f"idle periods + 2 + packets/65536 = {bound}), {sup} suppressed, {c['kicks']} kicks")
+    if p < n:
+        bad.append(f"{name}: {p} packets, expected at least {n}")
+    if not irqs < p / 4:
+        bad.append(f"{name}: {irqs} irqs is not below packets/4 = {p / 4:.0f}")
+    if irqs > bound:
+        bad.append(f"{name}: {irqs} irqs, more than the guest asked for ({bound})")
+    if not sup > 0:
+        bad.append(f"{name}: no interrupt was suppressed")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	ctl_release
+}
+
+# ---- 3: counters against the tracepoints, for a fresh device ----
+
+ctl_trace_off()
+{
+	echo 0 > $CTL_TRACEFS/tracing_on
+	echo 0 > $CTL_TRACEFS/events/vhostx/enable
+}
+
+ctl_tracepoints()
+{
+	local id f
+
+	[ -d $CTL_TRACEFS/events/vhostx ] || skip "no $CTL_TRACEFS/events/vhostx (tracefs not mounted?)"
+	trap ctl_trace_off EXIT
+	echo 0 > $CTL_TRACEFS/tracing_on
+	echo 8192 > $CTL_TRACEFS/buffer_size_kb
+	echo > $CTL_TRACEFS/trace
+	echo 1 > $CTL_TRACEFS/events/vhostx/enable
+	echo 1 > $CTL_TRACEFS/tracing_on
+
+	# A small window: the guest idles often, so there are many kicks and irqs.
+	ctl_hold trace "$CTL_NL" traffic --tx "$CTL_N" --rx "$CTL_N" --size mixed --window 16
+	id=$(ctl_kv dev)
+	"$CTL_BIN" -j stats "$id" > "$CTL_TMP/trace1.json" || fail "vhostxctl -j stats $id"
+	ctl_trace_off
+	# The device was idle: nothing may have moved while tracing stopped.
+	"$CTL_BIN" -j stats "$id" > "$CTL_TMP/trace2.json" || fail "vhostxctl -j stats $id"
+	cmp -s "$CTL_TMP/trace1.json" "$CTL_TMP/trace2.json" ||
+		fail "the counters moved after the traffic ended"
+	for f in "$CTL_TRACEFS"/per_cpu/cpu*/stats; do
+		grep -qE '^overrun: 0$' "$f" || fail "trace buffer overrun ($f): $(grep overrun "$f")"
+	done
+	cp $CTL_TRACEFS/trace "$CTL_TMP/trace.txt"
+	echo "$(grep -c vhostx_ "$CTL_TMP/trace.txt") vhostx events in the trace"
+	python3 - "$CTL_TMP/trace1.json" "$id" "$CTL_TMP/trace.txt" <<'EOF'
+import collections, json, re, sys
+stats, dev, trace = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+ev = re.compile(r"\s(vhostx_\w+): dev=(\d+) vq=(\d+)(.*)$")
+t = collections.Counter()
+other = 0
+for line in open(trace):
+    m = ev.search(line)
+    if not m:
+        continue
+    name, d, vq, rest = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+    if d != dev:
+        other += 1
+        continue
+    if name == "vhostx_kick":
+        t[vq, "kicks"] += 1
+    elif name == "vhostx_signal":
+        t[vq, "irqs" if rest.endswith(" sent") else "irqs_suppressed"] += 1
+    elif name in ("vhostx_tx_batch", "vhostx_rx_batch"):
+        b = dict(kv.split("=") for kv in rest.split())
+        if (name == "vhostx_tx_batch") != (vq == 1):
+            print(f"FAIL: {name} on vq {vq}")
+            sys.exit(1)
+        t[vq, "packets"] += int(b["packets"])
+        t[vq, "bytes"] += int(b["bytes"])
+        t[vq, "runs"] += 1
+    elif name == "vhostx_queue_error":
+        t[vq, "err_ring"] += 1
+print(f"{other} events of other devices ignored")
+bad = []
+for q in stats[0]["queues"]:
+    c, i = q["counters"], q["index"]
+    print(f"{q['name']}: " + ", ".join(
+        f"{k} {c[k]}/{t[i, k]}" for k in ("kicks", "irqs", "irqs_suppressed", "packets", "bytes", "err_ring"))
+        + f" (counter/trace; {t[i, 'runs']} runs moved packets)")
+    for k in ("kicks", "irqs", "irqs_suppressed", "packets", "bytes", "err_ring"):
+        if c[k] != t[i, k]:
+            bad.append(f"{q['name']} {k}: counter {c[k]}, tracepoints {t[i, k]}")
+    if c["packets"] == 0:
+        bad.append(f"{q['name']}: no packets")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	ctl_release
+}
+
+# ---- 4: who may set what ----
+
+ctl_nobody()
+{
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+ctl_permissions()
+{
+	local id rc out missing
+
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	ctl_hold perm "$CTL_NL" traffic
+	id=$(ctl_kv dev)
+
+	rc=0
+	out=$(ctl_nobody "$CTL_BIN" set "$id" busypoll-us 10 2>&1) || rc=$?
+	echo "as nobody: vhostxctl set $id busypoll-us 10: exit $rc: $out"
+	[ "$rc" -ne 0 ] || fail "nobody changed a setting"
+	printf '%s\n' "$out" | grep -qi 'permission denied' || fail "no 'permission denied'"
+	# Reading needs no privilege.
+	ctl_nobody "$CTL_BIN" -j dev show "$id" > "$CTL_TMP/perm0.json" ||
+		fail "nobody cannot read dev show"
+
+	"$CTL_BIN" set "$id" busypoll-us 10 || fail "root: vhostxctl set $id busypoll-us 10"
+	"$CTL_BIN" -j dev show "$id" > "$CTL_TMP/perm1.json" || fail "dev show $id"
+	"$CTL_BIN" set "$id" weight-packets 64 weight-bytes 65536 || fail "root: set weights"
+	"$CTL_BIN" -j dev show "$id" > "$CTL_TMP/perm2.json" || fail "dev show $id"
+	python3 - "$CTL_TMP" <<'EOF'
+import json, sys
+d = [json.load(open(f"{sys.argv[1]}/perm{i}.json"))[0] for i in range(3)]
+bad = []
+def expect(dev, what, busypoll, wp, wb):
+    got = (dev["busypoll_us"], [q["busypoll_us"] for q in dev["queues"]], dev["weight_packets"], dev["weight_bytes"])
+    want = (busypoll, [busypoll] * len(dev["queues"]), wp, wb)
+    print(f"{what}: busypoll_us {got[0]} (queues {got[1]}), weight_packets {got[2]}, weight_bytes {got[3]}")
+    if got != want:
+        bad.append(f"{what}: {got}, expected {want}")
+expect(d[0], "after nobody's attempt", 0, 256, 524288)
+expect(d[1], "after root's busypoll-us 10", 10, 256, 524288)
+expect(d[2], "after root's weights", 10, 64, 65536)
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	missing=$(("$id" + 100000))
+	for cmd in "dev show $missing" "set $missing busypoll-us 10" "stats $missing"; do
+		rc=0
+		# shellcheck disable=SC2086
+		out=$("$CTL_BIN" $cmd 2>&1) || rc=$?
+		echo "vhostxctl $cmd: exit $rc: $out"
+		[ "$rc" = 1 ] || fail "vhostxctl $cmd: exit $rc, expected 1"
+		printf '%s\n' "$out" | grep -q 'no such device' || fail "vhostxctl $cmd: no 'no such device'"
+	done
+	ctl_release
+}
+
+# ---- 5: malformed requests ----
+
+ctl_malformed()
+{
+	"$CTL_NL" malformed "$1"
+}
+
+# ---- 6: a dump of many devices ----
+
+ctl_many()
+{
+	ctl_wait_no_devices
+	ctl_hold many "$CTL_NL" open "$CTL_DEVS"
+	"$CTL_BIN" -j dev list > "$CTL_TMP/many.json" || fail "vhostxctl -j dev list"
+	"$CTL_NL" dump > "$CTL_TMP/many.dump" || fail "nl_test dump"
+	head -c 200 "$CTL_TMP/many.dump"; echo
+	python3 - "$CTL_TMP/many.json" "$CTL_TMP/many.dump" "$CTL_DEVS" <<'EOF'
+import json, re, sys
+devs, raw, n = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), int(sys.argv[3])
+ids = [d["id"] for d in devs]
+raw_ids = [int(x) for x in re.search(r"ids=([\d,]*)", raw).group(1).split(",") if x]
+parts = int(re.search(r"parts=(\d+)", raw).group(1))
+print(f"vhostxctl: {len(ids)} devices, ids {min(ids, default=0)}..{max(ids, default=0)}; "
+      f"nl_test: {len(raw_ids)} devices in {parts} dump parts")
+bad = []
+if len(ids) != n:
+    bad.append(f"{len(ids)} devices listed, {n} open")
+if len(set(ids)) != len(ids):
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    bad.append(f"ids listed more than once: {dup[:20]}")
+if ids != sorted(ids):
+    bad.append("ids not in ascending order")
+if raw_ids != ids:
+    bad.append("nl_test's raw dump differs from vhostxctl's list")
+if parts < 2:
+    bad.append(f"{n} devices came in {parts} part(s): no multi-part dump")
+if any(d["owner_pid"] or d["state"] != "down" for d in devs):
+    bad.append("a fresh device with an owner or not down")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	ctl_release
+	[ "$("$CTL_BIN" -j dev list)" = "[]" ] || fail "devices listed after all were closed"
+	"$CTL_NL" dump | head -n 1
+}
+
+# ---- 7: the broken-queue event ----
+
+# Has process $1 joined generic netlink multicast group $2?
+ctl_joined()
+{
+	local pid=$1 grp=$2 eth port groups n=0
+
+	# sk Eth Pid(portid) Groups ...: libnl's portids are pid + (n << 22).
+	while read -r _ eth port groups _; do
+		if [ "$eth" != 16 ] || [ $((port & 0x3fffff)) != "$pid" ]; then
+			continue
+		fi
+		n=$((n + 1))
+		if [ "$grp" -le 32 ] && [ $(((0x$groups >> (grp - 1)) & 1)) = 1 ]; then
+			return 0
+		fi
+	done < /proc/net/netlink
+	# A group beyond the 32 that /proc shows: two sockets are as good as it gets.
+	[ "$grp" -gt 32 ] && [ "$n" -ge 2 ] && sleep 1
+}
+
+ctl_broken_event()
+{
+	local id grp mon rc
+
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	ctl_hold hostile "$CTL_NL" hostile
+	id=$(ctl_kv dev)
+	grp=$(ctl_kv events_group)
+	# Listening needs no privilege: the monitor runs as nobody (setpriv
+	# execs it, so $! is its pid). Not holding fd 9: the helper must see its
+	# end of file at ctl_release.
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL_BIN" -j monitor --count 1 \
+		> "$CTL_TMP/monitor.json" 2> "$CTL_TMP/monitor.err" 9>&- &
+	mon=$!
+	# shellcheck disable=SC2064
+	trap "kill $mon 2>/dev/null || true" EXIT
+	for _ in $(seq 100); do
+		ctl_joined "$mon" "$grp" && break
+		kill -0 "$mon" 2>/dev/null || break
+		sleep 0.1
+	done
+	ctl_joined "$mon" "$grp" || { cat "$CTL_TMP/monitor.err"; fail "monitor did not join group $grp"; }
+	echo "monitor (pid $mon) listening on group $grp; breaking TX of device $id"
+	echo go >&9
+	ctl_wait_line "$CTL_OUT" '^broken' 30 "$CTL_PID" || { cat "$CTL_OUT"; fail "the queue did not break"; }
+	for _ in $(seq 100); do
+		kill -0 "$mon" 2>/dev/null || break
+		sleep 0.1
+	done
+	rc=0
+	wait "$mon" || rc=$?
+	echo "vhostxctl -j monitor --count 1: exit $rc"
+	cat "$CTL_TMP/monitor.json" "$CTL_TMP/monitor.err"
+	[ "$rc" = 0 ] || fail "monitor did not print its event and exit"
+	"$CTL_BIN" -j dev show "$id" > "$CTL_TMP/broken.json" || fail "dev show $id"
+	"$CTL_BIN" dev show "$id" | tee "$CTL_TMP/broken.txt"
+	grep -qE '^  tx .*broken: head' "$CTL_TMP/broken.txt" || fail "dev show: no 'broken: head' for tx"
+	python3 - "$CTL_TMP/monitor.json" "$CTL_TMP/broken.json" "$id" <<'EOF'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+dev, did = json.load(open(sys.argv[2]))[0], int(sys.argv[3])
+bad = []
+if len(lines) != 1:
+    bad.append(f"monitor printed {len(lines)} lines")
+else:
+    ev = json.loads(lines[0])
+    want = {"event": "queue_broken", "id": did, "index": 1, "name": "tx", "broken_reason": "head"}
+    got = {k: ev.get(k) for k in want}
+    if got != want:
+        bad.append(f"event {ev}, expected {want}")
+    if not ev.get("broken_text"):
+        bad.append("event without broken_text")
+q = {x["name"]: x for x in dev["queues"]}
+print(f"dev show: state {dev['state']}; tx broken {q['tx']['broken']} reason {q['tx']['broken_reason']} "
+      f"text {q['tx']['broken_text']!r} err_ring {q['tx']['counters']['err_ring']}; rx broken {q['rx']['broken']}")
+if dev["state"] != "broken":
+    bad.append(f"device state {dev['state']}")
+if not (q["tx"]["broken"] and q["tx"]["broken_reason"] == "head" and q["tx"]["broken_text"]):
+    bad.append("tx queue not shown broken for 'head'")
+if q["tx"]["counters"]["err_ring"] != 1:
+    bad.append(f"tx err_ring {q['tx']['counters']['err_ring']}, expected 1")
+if q["rx"]["broken"]:
+    bad.append("rx queue broken too")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	ctl_release
+}
+
+ctl_unload()
+{
+	local rc=0 out
+
+	vhx_unload || fail "rmmod vhostx"
+	out=$("$CTL_BIN" dev list 2>&1) || rc=$?
+	echo "without the module: exit $rc: $out"
+	[ "$rc" = 1 ] || fail "vhostxctl without the module: exit $rc, expected 1"
+	printf '%s\n' "$out" | grep -q 'not loaded' || fail "no 'not loaded'"
+}
+
+ktap_case "ctl: vhostxctl and nl_test are built" ctl_built
+if [ -x "$CTL_BIN" ] && [ -x "$CTL_NL" ]; then
+	ktap_case "ctl: vhostx loads" ctl_load
+	ktap_case "ctl: counters count exactly $CTL_N packets each way and their bytes, 60..1514-byte frames" \
+		ctl_exact mixed
+	ktap_case "ctl: counters count exactly $CTL_N packets each way and their bytes, 60..9000-byte frames" \
+		ctl_exact big
+	ktap_case "ctl: EVENT_IDX: irqs below packets/4 and some suppressed in a $CTL_BURST-packet burst" \
+		ctl_event_idx
+	ktap_case "ctl: counters equal the tracepoint counts for a fresh device" ctl_tracepoints
+	ktap_case "ctl: set needs CAP_NET_ADMIN, root's set shows, a missing id is no such device" \
+		ctl_permissions
+	for ctl_m in $("$CTL_NL" malformed list); do
+		ktap_case "ctl: malformed request refused: $ctl_m" ctl_malformed "$ctl_m"
+	done
+	ktap_case "ctl: a dump of $CTL_DEVS devices lists each exactly once" ctl_many
+	ktap_case "ctl: a broken queue: monitor (as nobody) gets the event, dev show the reason" \
+		ctl_broken_event
+	ktap_case "ctl: vhostx unloads" ctl_unload
+fi
+rm -rf "$CTL_TMP"
