@@ -43,14 +43,23 @@ static bool vhx_net_over_weight(struct vhx_vq *vq, unsigned int pkts,
 	return true;
 }
 
+/*
+ * The ioctl takes any u32, as vhost's does, but one spin never lasts more
+ * than a second: the worker holds vq->mutex meanwhile.
+ */
+#define VHX_BUSYPOLL_MAX_US USEC_PER_SEC
+
 static u64 vhx_net_busy_deadline(struct vhx_vq *vq)
 {
-	return local_clock() + (u64)vq->busyloop_timeout * NSEC_PER_USEC;
+	u64 us = min_t(u64, vq->busyloop_timeout, VHX_BUSYPOLL_MAX_US);
+
+	return local_clock() + us * NSEC_PER_USEC;
 }
 
 /*
  * Spin for up to busyloop_timeout microseconds until @ready says there is
- * work; never past need_resched(). True if there is.
+ * work; never past need_resched() or other work for the worker
+ * (a flush, the other queue). True if there is.
  */
 static bool vhx_net_busy_poll(struct vhx_vq *vq, bool (*ready)(struct vhx_vq *))
 {
@@ -60,7 +69,8 @@ static bool vhx_net_busy_poll(struct vhx_vq *vq, bool (*ready)(struct vhx_vq *))
 	if (!vq->busyloop_timeout)
 		return false;
 	end = vhx_net_busy_deadline(vq);
-	while (!need_resched() && local_clock() < end) {
+	while (!need_resched() && local_clock() < end &&
+	       !vhx_worker_has_work(&vq->dev->worker)) {
 		spins++;
 		if (ready(vq)) {
 			found = true;

@@ -50,6 +50,12 @@ static inline bool vhx_work_pending(const struct vhx_work *work)
 	return test_bit(0, &work->flags);
 }
 
+/* Is other work waiting? Lets a busy-polling handler step aside. */
+static inline bool vhx_worker_has_work(struct vhx_worker *worker)
+{
+	return !llist_empty(&worker->list);
+}
+
 int vhx_worker_start(struct vhx_worker *worker, struct mm_struct *mm,
 		     pid_t owner);
 void vhx_worker_flush(struct vhx_worker *worker);
