@@ -31,16 +31,25 @@ inst_install()
 		fail "installed vhostxctl --version"
 }
 
+inst_udev_cleanup()
+{
+	pkill -f systemd-udevd
+	rm -f /run/udev/rules.d/60-vhostx.rules
+	modprobe -d $INST_ROOT -r vhostx 2>/dev/null || true
+}
+
 inst_modprobe_udev()
 {
 	local st
 	[ -x $UDEVD ] || skip "no systemd-udevd"
 	[ -f $INST_ROOT/lib/udev/rules.d/60-vhostx.rules ] || fail "not installed"
 	getent group kvm >/dev/null || groupadd -r kvm
+	# The case runs in a subshell: leave no udevd or rule behind, whatever happens.
+	trap inst_udev_cleanup EXIT
 	mkdir -p /run/udev/rules.d
 	cp $INST_ROOT/lib/udev/rules.d/60-vhostx.rules /run/udev/rules.d/
 	$UDEVD --daemon || fail "start udevd"
-	modprobe -r -a tun tap 2>/dev/null
+	vhx_unload
 	modprobe -d $INST_ROOT vhostx || fail "modprobe vhostx by name, dependencies from depmod"
 	wait_node $VHX_NODE || fail "no node"
 	# udevadm settle refuses to run in a chroot: poll for udevd's change.
@@ -51,9 +60,8 @@ inst_modprobe_udev()
 	done
 	echo "$VHX_NODE: $st"
 	[ "$st" = "kvm 660" ] || fail "node is '$st', want 'kvm 660'"
+	grep -q "^vhostx " /proc/modules || fail "vhostx not loaded"
 	modprobe -d $INST_ROOT -r vhostx || fail "modprobe -r"
-	pkill -f systemd-udevd
-	rm -f /run/udev/rules.d/60-vhostx.rules
 }
 
 inst_uninstall()
