@@ -79,10 +79,9 @@ check-unit: ctl host-tests
 	ctest --test-dir $(BUILD)/ctl --output-on-failure
 	ctest --test-dir $(BUILD)/host --output-on-failure -j $(JOBS)
 
-# One boot runs every suite: nested QEMU and DPDK need room (VM_MEM), and
-# the whole run takes 20-30 minutes on a loaded 2-core host (VM_TIMEOUT).
+# One boot runs every suite; on a loaded 2-core host that takes 10-20
+# minutes (VM_TIMEOUT), and the suites that start VMMs need room (VM_MEM).
 check-vm: module ctl selftests
-	$(TOP)/selftests/qemu/mkinitramfs.sh
 	VM_MEM=$${VM_MEM:-3G} VM_TIMEOUT=$${VM_TIMEOUT:-3000} \
 		$(TOP)/selftests/vm/run.sh $(TOP)/selftests/run_suite.sh
 
