@@ -373,11 +373,14 @@ static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
 	int ret;
 
 	sock_len = vhx_net_peek(vq, sock);
-	if (!sock_len && !vhx_net_busy_poll(vq, vhx_net_sock_ready))
-		return 0;
-	sock_len = vhx_net_peek(vq, sock);
-	if (!sock_len)
-		return 0;
+	if (!sock_len) {
+		/* Look again only if busy polling saw something arrive. */
+		if (!vhx_net_busy_poll(vq, vhx_net_sock_ready))
+			return 0;
+		sock_len = vhx_net_peek(vq, sock);
+		if (!sock_len)
+			return 0;
+	}
 	sock_len += vq->sock_hlen;
 	ret = vhx_net_rx_bufs(vq, sock_len + vq->vhost_hlen, &nheads, &nseg);
 	if (ret < 0)
