@@ -5,7 +5,8 @@
 #   make            build kmod/vhostx.ko and ctl/ (vhostxctl)
 #   make check      host unit tests, then the kselftest-style suite in a QEMU guest
 #   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 300)
-#   make bench      packets/s of vhostx and vhost_net side by side (not a test)
+#   make bench      vhostx vs vhost_net vs QEMU userspace: exits, copies, pps
+#   make bench-check  fail if vhostx < 0.9x vhost_net (quick simulator table)
 #   make demo       boot a guest, load vhostx, show that it works
 #   make deps       install the Debian packages the project needs (idempotent)
 #   make install    (after make) the module, udev rule, vhostxctl, man page, completion
@@ -24,13 +25,13 @@ JOBS ?= $(shell nproc)
 
 export KVER KDIR BUILD
 
-.PHONY: all module ctl selftests host-tests deps check check-unit check-vm demo \
-	fuzz bench install uninstall clean help
+.PHONY: all module ctl selftests l2-initramfs host-tests deps check check-unit check-vm demo \
+	fuzz bench bench-check install uninstall clean help
 
 all: module ctl
 
 help:
-	@sed -n '3,16p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 module:
 	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -47,6 +48,15 @@ selftests:
 	$(MAKE) -C $(TOP)/selftests BUILD=$(BUILD)
 	$(MAKE) -C $(TOP)/selftests/abi BUILD=$(BUILD)
 	$(MAKE) -C $(TOP)/selftests/ctl BUILD=$(BUILD)
+	$(MAKE) -C $(TOP)/selftests/dpdk BUILD=$(BUILD)
+	$(MAKE) l2-initramfs
+
+# The busybox initramfs of the L2 guests the qemu suite boots under nested
+# KVM (selftests/qemu/mkinitramfs.sh), rebuilt when its inputs change.
+L2_INITRD := $(TOP)/build/l2/initramfs-$(KVER).cpio.gz
+l2-initramfs: $(L2_INITRD)
+$(L2_INITRD): $(TOP)/selftests/qemu/mkinitramfs.sh $(TOP)/selftests/qemu/l2-init
+	$< $@ >/dev/null
 
 # The module's ring and memory-table code, compiled for userspace: Catch2
 # tests under ASan/UBSan and a libFuzzer smoke run.
@@ -59,13 +69,17 @@ FUZZ_SECONDS ?= 300
 fuzz: host-tests
 	$(TOP)/selftests/host/fuzz.sh $(FUZZ_SECONDS)
 
-# The simulator benchmark (not a test): vhostx vs vhost_net, one VM run.
-BENCH_SECONDS ?= 4
-BENCH_ROUNDS ?= 3
+# Benchmarks (not tests; see Documentation/benchmarks.md). make bench
+# BENCH_ARGS=--quick for one short run of each; make bench-check fails when
+# vhostx falls below 0.9x vhost_net in the quick simulator table.
+BENCH_ARGS ?=
 bench: deps
-	$(MAKE) module selftests
-	VHX_BENCH_JSON=$(BUILD)/vm/out/bench-sim.json $(TOP)/selftests/vm/run.sh \
-		$(TOP)/selftests/bench/sim.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)
+	$(MAKE) module ctl selftests
+	$(TOP)/selftests/bench/bench.sh $(BENCH_ARGS)
+
+bench-check: deps
+	$(MAKE) module ctl selftests
+	$(TOP)/selftests/bench/bench.sh --check
 
 deps:
 	@$(TOP)/scripts/deps.sh
@@ -87,7 +101,7 @@ check-vm: module ctl selftests
 
 demo: deps
 	$(MAKE) module ctl selftests
-	$(TOP)/selftests/vm/run.sh $(TOP)/scripts/demo-guest.sh
+	$(TOP)/scripts/demo.sh
 
 # Install what `make` built; it builds nothing itself (run it with sudo).
 DESTDIR ?=

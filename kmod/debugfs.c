@@ -9,6 +9,7 @@
 
 #include "debugfs.h"
 #include "dev.h"
+#include "objs.h"
 
 static const char *const vhx_cnt_names[__VHOSTX_CNT_MAX] = {
 	[VHOSTX_CNT_KICKS] = "kicks",
@@ -67,11 +68,25 @@ static int vhx_debugfs_devices_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vhx_debugfs_devices);
 
+/* One "name count" line per kind of live object (objs.h). */
+static int vhx_debugfs_objects_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	for (i = 0; i < __VHX_OBJ_MAX; i++)
+		seq_printf(m, "%s %ld\n", vhx_obj_names[i],
+			   atomic_long_read(&vhx_objs[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vhx_debugfs_objects);
+
 void vhx_debugfs_init(void)
 {
 	vhx_debugfs_dir = debugfs_create_dir("vhostx", NULL);
 	debugfs_create_file("devices", 0400, vhx_debugfs_dir, NULL,
 			    &vhx_debugfs_devices_fops);
+	debugfs_create_file("objects", 0400, vhx_debugfs_dir, NULL,
+			    &vhx_debugfs_objects_fops);
 }
 
 void vhx_debugfs_exit(void)

@@ -16,10 +16,30 @@
 #include "dev.h"
 #include "mem.h"
 #include "net.h"
+#include "objs.h"
 
 DEFINE_MUTEX(vhx_devices_lock);
 /* Ids start at 1: 0 means "no device" to tools. */
 static DEFINE_XARRAY_ALLOC1(vhx_devices);
+
+/* Memory tables, counted while they live (objs.h). */
+static struct vhx_mem *vhx_dev_mem_new(const struct vhost_memory_region *r,
+				       u32 n, int *err)
+{
+	struct vhx_mem *mem = vhx_mem_new(r, n, err);
+
+	if (mem)
+		vhx_obj_get(VHX_OBJ_MEM);
+	return mem;
+}
+
+static void vhx_dev_mem_free(struct vhx_mem *mem)
+{
+	if (!mem)
+		return;
+	vhx_mem_free(mem);
+	vhx_obj_put(VHX_OBJ_MEM);
+}
 
 /* The device with the lowest id >= *id, or NULL; vhx_devices_lock held. */
 struct vhx_dev *vhx_dev_find(unsigned long *id)
@@ -53,6 +73,7 @@ int vhx_dev_open(struct inode *inode, struct file *f)
 	mutex_unlock(&vhx_devices_lock);
 	if (ret)
 		goto err_vqs;
+	vhx_obj_get(VHX_OBJ_DEV);
 	f->private_data = d;
 	return 0;
 
@@ -103,6 +124,7 @@ static long vhx_dev_set_owner(struct vhx_dev *d)
 		mmput(mm);
 		goto out;
 	}
+	vhx_obj_get(VHX_OBJ_MM);
 	d->mm = mm;
 	d->owner_tgid = current->tgid;
 out:
@@ -130,10 +152,12 @@ static void vhx_dev_teardown(struct vhx_dev *d)
 		vhx_vq_reset(&d->vqs[i]);
 		mutex_unlock(&d->vqs[i].mutex);
 	}
-	vhx_mem_free(d->mem);
+	vhx_dev_mem_free(d->mem);
 	d->mem = NULL;
-	if (d->mm)
+	if (d->mm) {
 		mmput(d->mm);
+		vhx_obj_put(VHX_OBJ_MM);
+	}
 	d->mm = NULL;
 	d->owner_tgid = 0;
 	d->features = 0;
@@ -148,7 +172,7 @@ static long vhx_dev_reset_owner(struct vhx_dev *d)
 	mutex_lock(&d->mutex);
 	if (!vhx_dev_is_owner(d))
 		goto out;
-	empty = vhx_mem_new(NULL, 0, &ret);
+	empty = vhx_dev_mem_new(NULL, 0, &ret);
 	if (!empty)
 		goto out;
 	vhx_dev_teardown(d);
@@ -175,6 +199,7 @@ int vhx_dev_release(struct inode *inode, struct file *f)
 		vhx_vq_cleanup(&d->vqs[i]);
 	mutex_destroy(&d->mutex);
 	kvfree(d);
+	vhx_obj_put(VHX_OBJ_DEV);
 	return 0;
 }
 
@@ -231,14 +256,14 @@ static long vhx_dev_set_mem(struct vhx_dev *d, struct vhost_memory __user *m)
 	regions = memdup_user(m->regions, hdr.nregions * sizeof(*regions));
 	if (IS_ERR(regions))
 		return PTR_ERR(regions);
-	mem = vhx_mem_new(regions, hdr.nregions, &ret);
+	mem = vhx_dev_mem_new(regions, hdr.nregions, &ret);
 	kfree(regions);
 	if (!mem)
 		return ret;
 	old = d->mem;
 	d->mem = mem;
 	vhx_dev_set_vq_mem(d, mem);
-	vhx_mem_free(old);
+	vhx_dev_mem_free(old);
 	return 0;
 }
 

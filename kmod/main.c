@@ -14,6 +14,7 @@
 #include "debugfs.h"
 #include "dev.h"
 #include "netlink.h"
+#include "objs.h"
 
 static const struct file_operations vhx_fops = {
 	.owner = THIS_MODULE,
@@ -55,6 +56,7 @@ static void __exit vhx_exit(void)
 	vhx_debugfs_exit();
 	misc_deregister(&vhx_misc);
 	vhx_nl_exit();
+	vhx_objs_check();
 }
 
 module_init(vhx_init);

@@ -25,6 +25,7 @@
 #include "compat.h"
 #include "dev.h"
 #include "net.h"
+#include "objs.h"
 #include "trace.h"
 #include "rx_batch.h"
 #include "tx_batch.h"
@@ -494,7 +495,10 @@ static struct socket *vhx_net_get_socket(int fd)
 	sock = vhx_net_raw_socket(fd);
 	if (!sock)
 		sock = vhx_net_tap_socket(fd);
-	return sock ? sock : ERR_PTR(-ENOTSOCK);
+	if (!sock)
+		return ERR_PTR(-ENOTSOCK);
+	vhx_obj_get(VHX_OBJ_SOCK);
+	return sock;
 }
 
 /* Unhook a queue from its socket; returns the socket for the caller to put. */
@@ -535,10 +539,13 @@ static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
 	return 0;
 }
 
+/* Drop the file reference vhx_net_get_socket() took. */
 static void vhx_net_put_socket(struct socket *sock)
 {
-	if (sock)
-		sockfd_put(sock);
+	if (!sock)
+		return;
+	sockfd_put(sock);
+	vhx_obj_put(VHX_OBJ_SOCK);
 }
 
 /*

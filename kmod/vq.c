@@ -15,6 +15,7 @@
 #include "compat.h"
 #include "dev.h"
 #include "netlink.h"
+#include "objs.h"
 #include "trace.h"
 #include "rx_batch.h"
 #include "tx_batch.h"
@@ -42,6 +43,19 @@ static void vhx_vq_kick_wake(struct vhx_poll *poll)
 	trace_vhostx_kick(vq->dev->id, vq->index);
 }
 
+/* Drop a kick file or call/err context the queue held (counted, objs.h). */
+static void vhx_vq_put_kick(struct file *kick)
+{
+	fput(kick);
+	vhx_obj_put(VHX_OBJ_KICK);
+}
+
+static void vhx_vq_put_ctx(struct eventfd_ctx *ctx)
+{
+	eventfd_ctx_put(ctx);
+	vhx_obj_put(VHX_OBJ_EVENTFD);
+}
+
 static void vhx_vq_work(struct vhx_work *work)
 {
 	struct vhx_vq *vq = container_of(work, struct vhx_vq, work);
@@ -67,6 +81,7 @@ int vhx_vq_init(struct vhx_vq *vq, struct vhx_dev *dev, unsigned int index,
 		kfree(vq->rxb);
 		return -ENOMEM;
 	}
+	vhx_obj_get(VHX_OBJ_VQ_BUFS);
 	mutex_init(&vq->mutex);
 	vq->dev = dev;
 	vq->index = index;
@@ -86,11 +101,11 @@ int vhx_vq_init(struct vhx_vq *vq, struct vhx_dev *dev, unsigned int index,
 void vhx_vq_reset(struct vhx_vq *vq)
 {
 	if (vq->kick)
-		fput(vq->kick);
+		vhx_vq_put_kick(vq->kick);
 	if (vq->call)
-		eventfd_ctx_put(vq->call);
+		vhx_vq_put_ctx(vq->call);
 	if (vq->err)
-		eventfd_ctx_put(vq->err);
+		vhx_vq_put_ctx(vq->err);
 	vq->kick = NULL;
 	vq->call = NULL;
 	vq->err = NULL;
@@ -118,6 +133,7 @@ void vhx_vq_cleanup(struct vhx_vq *vq)
 	kfree(vq->heads);
 	vq->iov = NULL;
 	vq->heads = NULL;
+	vhx_obj_put(VHX_OBJ_VQ_BUFS);
 	mutex_destroy(&vq->mutex);
 }
 
@@ -337,15 +353,16 @@ static long vhx_vq_set_kick(struct vhx_vq *vq, void __user *argp)
 		kick = eventfd_fget(f.fd);
 		if (IS_ERR(kick))
 			return PTR_ERR(kick);
+		vhx_obj_get(VHX_OBJ_KICK);
 	}
 	if (kick == vq->kick) {
 		if (kick)
-			fput(kick);
+			vhx_vq_put_kick(kick);
 		return 0;
 	}
 	vhx_poll_stop(&vq->kick_poll);
 	if (vq->kick)
-		fput(vq->kick);
+		vhx_vq_put_kick(vq->kick);
 	vq->kick = kick;
 	return kick ? vhx_poll_start(&vq->kick_poll, kick) : 0;
 }
@@ -362,10 +379,11 @@ static long vhx_vq_set_ctx(struct eventfd_ctx **slot, void __user *argp)
 		ctx = eventfd_ctx_fdget(f.fd);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
+		vhx_obj_get(VHX_OBJ_EVENTFD);
 	}
 	swap(ctx, *slot);
 	if (ctx)
-		eventfd_ctx_put(ctx);
+		vhx_vq_put_ctx(ctx);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <linux/kthread.h>
 #include <linux/sched/mm.h>
 
+#include "objs.h"
 #include "worker.h"
 
 enum { VHX_WORK_QUEUED = 0 };
@@ -93,6 +94,7 @@ int vhx_worker_start(struct vhx_worker *worker, struct mm_struct *mm,
 		return ret;
 	}
 	worker->task = task;
+	vhx_obj_get(VHX_OBJ_WORKER);
 	wake_up_process(task);
 	return 0;
 }
@@ -130,6 +132,7 @@ void vhx_worker_stop(struct vhx_worker *worker)
 	vhx_worker_flush(worker);
 	kthread_stop(worker->task);
 	worker->task = NULL;
+	vhx_obj_put(VHX_OBJ_WORKER);
 	WARN_ON(!llist_empty(&worker->list));
 }
 

@@ -8,7 +8,9 @@ PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static iproute2 ethtool
 	libnl-3-dev libnl-genl-3-dev libcli11-dev catch2
-	clang libclang-rt-14-dev dpdk dpdk-dev"
+	clang libclang-rt-14-dev dpdk dpdk-dev
+	nlohmann-json3-dev dkms
+	iperf3 gnuplot-nox bpftrace linux-perf"
 
 missing=
 for p in $PKGS; do

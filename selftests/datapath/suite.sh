@@ -96,8 +96,11 @@ dp_differences()
 	echo "$n case(s) where vhostx behaves differently from vhost_net (see Documentation/differences.md)"
 }
 
+# After every case, hostile rings and killed owners included, nothing the
+# module counts is still alive.
 dp_unload()
 {
+	vhx_objects_zero 5 || fail "objects leaked by the datapath cases"
 	vhx_unload || fail "rmmod vhostx at the end of the suite"
 }
 
@@ -119,6 +122,6 @@ if [ -x "$DP_TEST" ]; then
 		done
 	done
 	ktap_case "datapath: differences between vhost_net and vhostx" dp_differences
-	ktap_case "datapath: vhostx unloads" dp_unload
+	ktap_case "datapath: vhostx: no live objects left, unloads" dp_unload
 fi
 rm -rf "$DP_DIAG"

@@ -36,3 +36,49 @@ wait_node()
 	done
 	return 1
 }
+
+# --- vhostx's debugfs view -------------------------------------------------
+
+VHX_DEBUGFS=/sys/kernel/debug/vhostx/devices
+VHX_OBJECTS=/sys/kernel/debug/vhostx/objects
+
+debugfs_ready()
+{
+	[ -d /sys/kernel/debug/vhostx ] && return 0
+	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -d /sys/kernel/debug/vhostx ]
+}
+
+vhx_devices()
+{
+	cat $VHX_DEBUGFS
+}
+
+# Number of vhostx devices (open files).
+vhx_ndev()
+{
+	local n
+	n=$(grep -c '^dev ' "$VHX_DEBUGFS" 2>/dev/null) || true
+	echo "${n:-0}"
+}
+
+# The module's live-object counts that are not zero, as "name count" lines.
+vhx_objects_left()
+{
+	awk '$2 != 0' "$VHX_OBJECTS"
+}
+
+# Wait up to $1 s (default 5) for every live-object count to reach zero;
+# on timeout print what is left and fail.
+vhx_objects_zero()
+{
+	local i left
+	debugfs_ready || { echo "no vhostx debugfs"; return 1; }
+	for i in $(seq $((${1:-5} * 10))); do
+		left=$(vhx_objects_left)
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "vhostx objects still live:" $left
+	return 1
+}

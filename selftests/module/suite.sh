@@ -74,6 +74,29 @@ mod_reload_20()
 	done
 }
 
+# The module's live-object counts (debugfs vhostx/objects) with 32 devices
+# open, and zero again once they are closed. The datapath and qemu suites
+# check the other kinds (owners, workers, eventfds, sockets) after use.
+mod_objects()
+{
+	local fds=() fd i n
+	vhx_load || fail "insmod"
+	wait_node $VHX_NODE || fail "no node"
+	debugfs_ready || fail "no vhostx debugfs"
+	vhx_objects_zero 1 || fail "objects live before any open"
+	for i in $(seq 32); do
+		exec {fd}<>$VHX_NODE || fail "open #$i"
+		fds+=("$fd")
+	done
+	n=$(awk '$1 == "devices" { print $2 }' $VHX_OBJECTS)
+	[ "$n" = 32 ] || fail "devices $n with 32 open"
+	n=$(awk '$1 == "vq_buffers" { print $2 }' $VHX_OBJECTS)
+	[ "$n" = 64 ] || fail "vq_buffers $n with 32 open (2 queues each)"
+	for fd in "${fds[@]}"; do exec {fd}>&-; done
+	vhx_objects_zero 2 || fail "objects left after close"
+	rmmod vhostx || fail "rmmod"
+}
+
 mod_with_vhost_net()
 {
 	modprobe vhost_net || skip "vhost_net not available"
@@ -96,4 +119,5 @@ ktap_case "module: /dev/vhostx-net is a 0600 root char device" mod_node
 ktap_case "module: open and close, non-root refused" mod_open_close
 ktap_case "module: unload refused while a file is open" mod_busy_while_open
 ktap_case "module: 20 load/open/close/unload cycles" mod_reload_20
+ktap_case "module: live-object counts follow open and close" mod_objects
 ktap_case "module: loads beside vhost_net, in both orders" mod_with_vhost_net
