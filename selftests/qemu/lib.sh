@@ -1,0 +1,285 @@
+# SPDX-License-Identifier: GPL-2.0
+# selftests/qemu/lib.sh - run a QEMU/KVM L2 guest inside the test VM and talk
+# to it. Sourced by selftests/qemu/suite.sh (after ktap.sh and common.sh).
+#
+# One guest at a time ("instance"), with its state in $L2_STATE/NAME so that
+# every case (each runs in a subshell) can reach a guest that an earlier case
+# started:
+#   l2_start NAME NODE [QUEUES [SMP]]  boot a guest whose vhost fds are opened
+#                                      on NODE (/dev/vhostx-net, /dev/vhost-net)
+#   l2_wait_ready NAME [OLD_BOOT_ID]   wait for the guest's agent
+#   l2_cmd NAME TIMEOUT COMMAND        run COMMAND in the guest (sh -c), print
+#                                      its output, return its status
+#   l2_send NAME COMMAND               run COMMAND in the guest, do not wait
+#   l2_kill NAME [SIGNAL]              stop QEMU (SIGKILL by default), wait for it
+#   l2_pid NAME
+# The guest's eth0 is $L2_GUEST_IP, the tap on this side is $L2_HOST_IP.
+
+L2_DIR=$SELFTESTS/qemu
+L2_KVER=$("$TOP/scripts/kver.sh")
+L2_VMLINUX=${VHX_L2_VMLINUX:-$TOP/build/vm/vmlinux-$L2_KVER}
+L2_INITRD=${VHX_L2_INITRD:-$TOP/build/l2/initramfs-$L2_KVER.cpio.gz}
+L2_STATE=${L2_STATE:-/tmp/vhx-qemu}
+L2_HOST_IP=10.77.0.1
+L2_GUEST_IP=10.77.0.2
+L2_MAC=52:54:00:77:00:02
+L2_MEM=${VHX_L2_MEM:-256M}
+L2_BOOT_TIMEOUT=${VHX_L2_BOOT_TIMEOUT:-90}
+L2_PY=/usr/bin/python3
+
+# Make sure an initramfs for L2 exists: the host's cache (see
+# mkinitramfs.sh) when it is current, else a fresh one under /tmp.
+l2_prepare_initrd()
+{
+	if [ -s "$L2_INITRD" ] && [ "$L2_INITRD" -nt "$L2_DIR/l2-init" ] &&
+		[ "$L2_INITRD" -nt "$L2_DIR/mkinitramfs.sh" ]; then
+		return 0
+	fi
+	ktap_diag "L2 initramfs $L2_INITRD missing or stale: building one in /tmp" \
+		"(run selftests/qemu/mkinitramfs.sh on the host to cache it)"
+	L2_INITRD=$L2_STATE/initramfs.cpio.gz
+	"$L2_DIR/mkinitramfs.sh" "$L2_INITRD" >/dev/null
+}
+
+l2_pid()
+{
+	cat "$L2_STATE/$1/pid" 2>/dev/null
+}
+
+# Is process PID gone (or a zombie, which has closed its files)?
+pid_gone()
+{
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "${st%% *}" = Z ]
+}
+
+# l2_start NAME NODE [QUEUES [SMP]]: create tap vxt-NAME (multi_queue when
+# QUEUES > 1) with $L2_HOST_IP, start QEMU in the background with vhostfd(s)
+# on NODE. Does not wait for the guest: see l2_wait_ready.
+l2_start()
+{
+	local name=$1 node=$2 queues=${3:-1} smp=${4:-1} d tap pid netdev dev
+	d=$L2_STATE/$name
+	tap=vxt-$name
+	rm -rf "$d" && mkdir -p "$d" || return 1
+	# L2_OWN_TAP=0: the caller made the tap and will delete it.
+	if [ "${L2_OWN_TAP:-1}" = 1 ]; then
+		ip link del "$tap" 2>/dev/null
+		if [ "$queues" -gt 1 ]; then
+			ip tuntap add dev "$tap" mode tap multi_queue vnet_hdr || return 1
+		else
+			ip tuntap add dev "$tap" mode tap vnet_hdr || return 1
+		fi
+		ip addr add $L2_HOST_IP/24 dev "$tap" && ip link set "$tap" up || return 1
+		echo "$tap" > "$d/tap"
+	fi
+	mkfifo "$d/ctl.in" "$d/ctl.out" || return 1
+	echo 0 > "$d/seq"
+	dev=virtio-net-pci,netdev=n0,mac=$L2_MAC
+	if [ "$queues" -gt 1 ]; then
+		netdev=tap,id=n0,fds=@FDS@,vhost=on,vhostfds=@VHOSTFDS@
+		dev=$dev,mq=on,vectors=$((2 * queues + 2))
+	else
+		netdev=tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostfd=5
+	fi
+	set -- qemu-system-x86_64 -name "l2-$name" -accel kvm -cpu host -smp "$smp" -m "$L2_MEM" \
+		-nodefaults -no-user-config -display none -vga none -monitor none \
+		-kernel "$L2_VMLINUX" -initrd "$L2_INITRD" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 vhx.ip=$L2_GUEST_IP/24" \
+		-serial "file:$d/console.log" \
+		-chardev "pipe,id=ctl,path=$d/ctl" -serial chardev:ctl \
+		-netdev "$netdev" -device "$dev"
+	echo "$*" > "$d/cmdline"
+	# The vhost fd is opened for QEMU alone: a copy in this shell would keep
+	# the device alive after QEMU dies.
+	if [ "$queues" -gt 1 ]; then
+		$L2_PY "$L2_DIR/tapfds.py" "$tap" "$queues" "$node" "$@" \
+			</dev/null >"$d/qemu.out" 2>"$d/qemu.err" &
+	else
+		"$@" 5<>"$node" </dev/null >"$d/qemu.out" 2>"$d/qemu.err" &
+	fi
+	pid=$!
+	disown $pid 2>/dev/null
+	echo $pid > "$d/pid"
+	date +%s.%N > "$d/t_start"
+}
+
+# Read the control channel until a line matching the ERE $2 (or the timeout,
+# $3 seconds); print the lines before it; the matching line goes to $L2_LINE.
+l2_read_until()
+{
+	local name=$1 re=$2 t=$3 d end now line pid
+	d=$L2_STATE/$name
+	pid=$(l2_pid "$name")
+	end=$(($(date +%s) + t))
+	L2_LINE=
+	exec 8<"$d/ctl.out" || return 1
+	while :; do
+		now=$(date +%s)
+		[ "$now" -lt "$end" ] || { exec 8<&-; echo "timeout after ${t}s waiting for /$re/"; return 124; }
+		if IFS= read -r -t $((end - now)) line <&8; then
+			if [[ $line =~ $re ]]; then
+				L2_LINE=$line
+				exec 8<&-
+				return 0
+			fi
+			printf '%s\n' "$line"
+		elif [ -n "$pid" ] && pid_gone "$pid"; then
+			exec 8<&-
+			echo "QEMU (pid $pid) exited"
+			return 1
+		fi
+	done
+}
+
+# l2_wait_ready NAME [OLD_BOOT_ID]: wait for the agent's "@@ready ID@@" with an
+# ID other than OLD_BOOT_ID; the boot id goes to $d/boot_id.
+l2_wait_ready()
+{
+	local name=$1 old=${2:-none} d id
+	d=$L2_STATE/$name
+	while :; do
+		l2_read_until "$name" '^@@ready ([-0-9a-f]+)@@' "$L2_BOOT_TIMEOUT" >/dev/null || {
+			echo "L2 guest $name did not come up; QEMU stderr:"
+			sed 's/^/  /' "$d/qemu.err"
+			echo "console tail:"
+			tail -n 30 "$d/console.log" | sed 's/^/  /'
+			return 1
+		}
+		id=${L2_LINE#@@ready }
+		id=${id%@@}
+		[ "$id" != "$old" ] && break
+	done
+	echo "$id" > "$d/boot_id"
+	date +%s.%N > "$d/t_ready"
+}
+
+# l2_send NAME COMMAND: start COMMAND in the guest, do not wait (reboot -f).
+l2_send()
+{
+	local name=$1 d seq
+	shift
+	d=$L2_STATE/$name
+	seq=$(($(cat "$d/seq") + 1))
+	echo $seq > "$d/seq"
+	exec 7>"$d/ctl.in" || return 1
+	printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
+	exec 7>&-
+}
+
+# l2_cmd NAME TIMEOUT COMMAND: run COMMAND in the guest; its output on stdout.
+l2_cmd()
+{
+	local name=$1 t=$2 d seq rc
+	shift 2
+	d=$L2_STATE/$name
+	seq=$(($(cat "$d/seq") + 1))
+	echo $seq > "$d/seq"
+	exec 7>"$d/ctl.in" || return 1
+	printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
+	exec 7>&-
+	l2_read_until "$name" "^@@done $seq rc=([0-9]+)@@" "$t" || return 124
+	rc=${L2_LINE#*rc=}
+	return "${rc%@@}"
+}
+
+# l2_kill NAME [SIGNAL]: signal QEMU, wait (10 s) until it is gone, remove the tap.
+l2_kill()
+{
+	local name=$1 sig=${2:-KILL} pid i tap
+	pid=$(l2_pid "$name")
+	tap=$(cat "$L2_STATE/$name/tap" 2>/dev/null)
+	if [ -n "$pid" ]; then
+		kill -s "$sig" "$pid" 2>/dev/null || true	# (cases run with set -e)
+		for i in $(seq 100); do
+			pid_gone "$pid" && break
+			sleep 0.1
+		done
+		pid_gone "$pid" || { echo "QEMU $pid still alive"; return 1; }
+		rm -f "$L2_STATE/$name/pid"
+	fi
+	[ -z "$tap" ] || ip link del "$tap" 2>/dev/null
+	return 0
+}
+
+# Kill every instance still running (the suite's cleanup).
+l2_kill_all()
+{
+	local p
+	for p in "$L2_STATE"/*/pid; do
+		[ -f "$p" ] || continue
+		l2_kill "$(basename "$(dirname "$p")")" >/dev/null
+	done
+}
+
+# QEMU's stderr must not mention a vhost failure (QEMU says "vhost-net
+# requested but could not be initialized", "falling back on userspace
+# virtio", "vhost ... failed", "Operation not supported" and the like).
+l2_qemu_err_clean()
+{
+	local f=$L2_STATE/$1/qemu.err
+	if grep -Eiq 'vhost|falling back|failed|error' "$f"; then
+		echo "QEMU stderr:"
+		sed 's/^/  /' "$f"
+		return 1
+	fi
+	return 0
+}
+
+# --- vhostx's debugfs view -------------------------------------------------
+
+# vhx_owned_features PID: the features of the device(s) owned by PID (empty: none).
+vhx_owned_features()
+{
+	awk -v p="$1" '$1 == "dev" && $4 == p { print $6 }' $VHX_DEBUGFS
+}
+
+# vhx_vq_lines PID: one line per queue of every device owned by PID:
+#   "DEV VQ rx|tx backend yes|no broken yes|no packets N bytes N kicks N irqs N"
+vhx_vq_lines()
+{
+	awk -v p="$1" '
+	$1 == "dev" { dev = $2; mine = ($4 == p); next }
+	!mine { next }
+	$1 == "vq" {
+		q = $2 " " $3
+		for (i = 4; i < NF; i++) {
+			if ($i == "backend") be = $(i + 1)
+			if ($i == "broken") br = $(i + 1)
+		}
+		next
+	}
+	$1 == "kicks" {
+		for (i = 1; i < NF; i += 2) c[$i] = $(i + 1)
+		print dev, q, "backend", be, "broken", br, "packets", c["packets"], "bytes", c["bytes"], "kicks", c["kicks"], "irqs", c["irqs"]
+	}' $VHX_DEBUGFS
+}
+
+# vhx_sum PID DIR COUNTER: the sum of COUNTER over PID's queues of DIR (rx|tx).
+vhx_sum()
+{
+	vhx_vq_lines "$1" | awk -v dir="$2" -v c="$3" '
+		$3 == dir { for (i = 4; i < NF; i++) if ($i == c) s += $(i + 1) }
+		END { print s + 0 }'
+}
+
+# vhx_dev_sums PID: per device of PID: "DEV rxpackets rxbytes txpackets txbytes".
+vhx_dev_sums()
+{
+	vhx_vq_lines "$1" | awk '
+		{ for (i = 4; i < NF; i++) { if ($i == "packets") p[$1, $3] = $(i + 1); if ($i == "bytes") b[$1, $3] = $(i + 1) }
+		  d[$1] = 1 }
+		END { for (x in d) print x, p[x, "rx"] + 0, b[x, "rx"] + 0, p[x, "tx"] + 0, b[x, "tx"] + 0 }' | sort -n
+}
+
+# A snapshot of the kmalloc caches, "NAME ACTIVE_OBJS" lines. Shrinking each
+# cache first flushes the per-cpu slabs, so the counts are exact.
+slab_snapshot()
+{
+	local c
+	for c in /sys/kernel/slab/kmalloc-*/shrink; do
+		echo 1 > "$c"
+	done 2>/dev/null
+	awk '$1 ~ /^kmalloc-/ { print $1, $2 }' /proc/slabinfo | sort
+}
