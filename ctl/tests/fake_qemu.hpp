@@ -74,7 +74,7 @@ public:
 	void send(const json &msg)
 	{
 		std::string s = msg.dump() + "\r\n";
-		(void)!::write(server_.get(), s.data(), s.size());
+		(void)!::send(server_.get(), s.data(), s.size(), MSG_NOSIGNAL);
 	}
 
 	// Every command received, in order ("getfd", "netdev_add", ...).
