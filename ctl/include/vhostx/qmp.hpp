@@ -46,7 +46,7 @@ public:
 	Client &operator=(Client &&) noexcept = default;
 
 	// Every read waits at most this long (ms) for the peer; then SysError
-	// (ETIMEDOUT). Default 10 s.
+	// (ETIMEDOUT). Default 60 s (a loaded host can be slow).
 	void set_io_timeout(int ms) noexcept { io_timeout_ms_ = ms; }
 
 	// Read the greeting and leave negotiation mode (qmp_capabilities).
@@ -84,7 +84,7 @@ private:
 	std::string buf_;
 	std::deque<json> events_;
 	uint64_t next_id_ = 1;
-	int io_timeout_ms_ = 10000;
+	int io_timeout_ms_ = 60000;
 };
 
 } // namespace vhostx::qmp
