@@ -55,7 +55,7 @@ l2_prepare_initrd >/dev/null || die "no L2 initramfs"
 l2_start_qmp demo 2 || die "cannot start QEMU"
 l2_wait_ready demo || die "the guest did not boot"
 echo "QEMU pid $(l2_pid demo): $(cut -c1-150 "$L2_STATE/demo/cmdline") ..." | say
-echo "guest booted; its network interfaces: $(l2_cmd demo 20 'ls /sys/class/net | tr "\n" " "')(no eth0)" | say
+echo "guest booted; its network interfaces: $(l2_cmd demo 20 'echo $(ls /sys/class/net)') (no eth0)" | say
 
 step "4. vhostxctl attach: hot-plug a virtio-net backed by vhostx into the running QEMU"
 ip tuntap add dev vxd0 mode tap multi_queue vnet_hdr
@@ -141,7 +141,7 @@ fi
 
 step "8. vhostxctl detach: unplug it again; the guest keeps running"
 "$CTL" detach --qmp "$L2_STATE/demo/qmp.sock" --id net0 --timeout 180 | say
-echo "guest still answers; its interfaces now: $(l2_cmd demo 20 'ls /sys/class/net | tr "\n" " "')" | say
+echo "guest still answers; its interfaces now: $(l2_cmd demo 20 'echo $(ls /sys/class/net)')" | say
 echo "vhostx devices left: $(vhx_ndev)" | say
 l2_kill demo TERM >/dev/null
 ip link del vxd0

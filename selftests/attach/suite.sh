@@ -67,9 +67,9 @@ at_boot()
 	l2_start_qmp "$@" || fail "cannot start QEMU"
 	l2_wait_ready "$name" || fail "guest did not boot"
 	echo "guest $name up in $(echo "$(cat "$L2_STATE/$name/t_ready") - $(cat "$L2_STATE/$name/t_start")" | bc) s (QEMU pid $(l2_pid "$name"))"
-	out=$(l2_cmd "$name" 60 'ls /sys/class/net | tr "\n" " "') || fail "guest agent: $out"
+	out=$(l2_cmd "$name" 60 'echo $(ls /sys/class/net)') || fail "guest agent: $out"
 	echo "guest interfaces before attach: $out"
-	[ "$out" = "lo " ] || fail "the guest has a NIC before attach"
+	[ "$out" = lo ] || fail "the guest has a NIC before attach"
 	[ -z "$(l2_pci_nics "$name")" ] || fail "QEMU has a NIC before attach"
 }
 
@@ -219,9 +219,9 @@ at_detach()
 	out=$("$AT_CTL" detach --qmp "$L2_STATE/$name/qmp.sock" --id "$id" --timeout "$AT_TIMEOUT" 2>&1) ||
 		fail "detach: $out"
 	echo "$out"
-	out=$(l2_cmd "$name" 20 'ls /sys/class/net | tr "\n" " "') || fail "the guest's agent does not answer"
+	out=$(l2_cmd "$name" 20 'echo $(ls /sys/class/net)') || fail "the guest's agent does not answer"
 	echo "guest interfaces after detach: $out"
-	[ "$out" = "lo " ] || fail "the guest still has eth0"
+	[ "$out" = lo ] || fail "the guest still has eth0"
 	at_nothing_left "$name" 0 || fail "something left"
 	vhx_objects_zero 10 || fail "vhostx objects not zero"
 	! pgrep '^vhostx-' >/dev/null || fail "vhostx workers left"
@@ -249,9 +249,9 @@ at_mq()
 	devs=$(at_json "$L2_STATE/m/attach.json" '" ".join(map(str, d["vhostx_devices"]))')
 	[ "$(echo $devs | wc -w)" = 2 ] || fail "want 2 vhostx devices, got '$devs'"
 	at_guest_net m || fail "guest eth0"
-	out=$(l2_cmd m 20 'ls /sys/class/net/eth0/queues | tr "\n" " "')
+	out=$(l2_cmd m 20 'echo $(ls /sys/class/net/eth0/queues)')
 	echo "guest queues: $out"
-	[ "$out" = "rx-0 rx-1 tx-0 tx-1 " ] || fail "the guest does not have two queue pairs"
+	[ "$out" = "rx-0 rx-1 tx-0 tx-1" ] || fail "the guest does not have two queue pairs"
 	l2_cmd m 20 "ethtool -L eth0 combined 2" >/dev/null 2>&1 || true
 	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5101 $((2 << 20)) 150 > "$L2_STATE/m/in1" 2>&1 &
 	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5102 $((2 << 20)) 150 > "$L2_STATE/m/in2" 2>&1 &
