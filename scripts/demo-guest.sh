@@ -5,7 +5,7 @@
 # vhostx-backed virtio-net to it at runtime with `vhostxctl attach`, move
 # traffic, show the counters, compare with vhost_net and QEMU's own virtio-net
 # when the benchmark script is in the tree, and take everything down again.
-set -eu
+set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SELFTESTS=$TOP/selftests
 export TOP SELFTESTS
