@@ -80,12 +80,20 @@ inst_uninstall()
 # overlay, so this is writable and thrown away), then dkms add, build (in the
 # VM, over 9p: slow), install, a load of the installed module, and remove.
 # --no-depmod: depmod over the whole shared /lib/modules takes minutes here;
-# the depmod side is what the make install case checks.
+# the depmod side is what the make install case checks. The build runs under
+# TCG with the compiler read over 9p: it took 764 s in one run (the module
+# builds in well under a minute on the host). VHX_DKMS=0 skips the case.
 inst_dkms()
 {
 	local ver src kv=$KVER_RUN ko t0
+	[ "${VHX_DKMS:-1}" != 0 ] || skip "VHX_DKMS=0"
 	command -v dkms >/dev/null || skip "dkms not installed"
 	[ -d /lib/modules/$kv/build ] || skip "no kernel headers for $kv"
+	# dkms reads <(...), which needs /dev/fd; the test VM's devtmpfs lacks it.
+	if [ ! -e /dev/fd ]; then
+		ln -s /proc/self/fd /dev/fd || fail "no /dev/fd"
+		trap 'rm -f /dev/fd' EXIT
+	fi
 	ver=$(cat "$TOP/VERSION")
 	grep -q "^PACKAGE_VERSION=\"$ver\"$" "$TOP/dkms.conf" ||
 		fail "dkms.conf's PACKAGE_VERSION is not VERSION ($ver)"
