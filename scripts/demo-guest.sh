@@ -133,8 +133,9 @@ if tx and tx["packets"]:
 if rx and rx["packets"]:
     print("host -> guest: %d packets for %d interrupts: %.1f packets per interrupt"
           % (rx["packets"], rx["irqs"], rx["packets"] / max(rx["irqs"], 1)))' | say
-echo "(QEMU's own virtio-net would take a VM exit into QEMU for each kick and copy every" | say
-echo " byte twice; here QEMU is not on the packet path at all)" | say
+echo "(with QEMU's own virtio-net each kick is an exit into QEMU's userspace, and RX copies" | say
+echo " each packet twice, into a bounce buffer and then into the guest; here QEMU is not" | say
+echo " on the packet path at all)" | say
 
 step "7. vhostx beside vhost_net and QEMU's userspace virtio-net"
 if [ -x "$TOP/selftests/bench/l2bench.sh" ]; then
