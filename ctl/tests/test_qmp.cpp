@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,4 +186,20 @@ TEST_CASE("qmp: peer_pid is the process at the other end")
 	FakeQemu fake([](const std::string &, const json &, FakeQemu &) { return testing::ok(); });
 	qmp::Client c(fake.take_client());
 	CHECK(c.peer_pid() == ::getpid());
+}
+
+TEST_CASE("qmp: a monitor that never greets (busy with another client) times out")
+{
+	int sv[2];
+	REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	UniqueFd silent(sv[0]);
+	qmp::Client c{UniqueFd(sv[1])};
+	c.set_io_timeout(100);
+	try {
+		c.handshake();
+		FAIL("no exception");
+	} catch (const SysError &e) {
+		CHECK(e.err() == ETIMEDOUT);
+		CHECK(std::string(e.what()) == "QMP: read: QEMU did not answer in time");
+	}
 }
