@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "vhostx/error.hpp"
+#include "vhostx/json.hpp"
 #include "vhostx/render.hpp"
 
 namespace vhostx::cli {
@@ -84,6 +86,47 @@ DevSettings parse_settings(const std::vector<std::string> &words)
 	return s;
 }
 
+std::string parse_mac(std::string_view text)
+{
+	static const char hex[] = "0123456789abcdef";
+	std::string out;
+	bool ok = text.size() == 17;
+	for (std::size_t i = 0; ok && i < text.size(); i++) {
+		char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+		if (i % 3 == 2)
+			ok = c == ':';
+		else
+			ok = std::isxdigit(static_cast<unsigned char>(c)) != 0;
+		out += c;
+	}
+	if (!ok)
+		throw UsageError("--mac: " + squote(text) + " is not a MAC address (like 52:54:00:12:34:56)");
+	int first = static_cast<int>(std::string_view(hex).find(out[1]));
+	if (first & 1)
+		throw UsageError("--mac: " + squote(text) + " is a multicast address");
+	return out;
+}
+
+uint32_t parse_queues(std::string_view text)
+{
+	uint32_t n = parse_u32("--queues", text);
+	if (n < 1 || n > attach::kMaxQueues)
+		throw UsageError("--queues: " + squote(text) + " is out of range (1-" +
+				 std::to_string(attach::kMaxQueues) + ")");
+	return n;
+}
+
+std::string parse_qemu_id(std::string_view name, std::string_view text)
+{
+	bool ok = !text.empty() && std::isalpha(static_cast<unsigned char>(text[0]));
+	for (char c : text)
+		ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_');
+	if (!ok)
+		throw UsageError(std::string(name) + ": " + squote(text) +
+				 " is not a QEMU id (a letter, then letters, digits, '-', '.', '_')");
+	return std::string(text);
+}
+
 std::string describe(const SysError &e)
 {
 	std::string reason;
@@ -113,6 +156,12 @@ Env system_env()
 		return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
 			.count();
 	};
+	env.qmp_connect = [](const std::string &path) {
+		auto c = qmp::Client::connect(path);
+		c.handshake();
+		return c;
+	};
+	env.attach_sys = attach::system_sys();
 	return env;
 }
 
@@ -124,6 +173,8 @@ struct Options {
 	std::string watch;
 	std::string count;
 	std::vector<std::string> settings;
+	// attach, detach
+	std::string qmp, tap, queues, mac, qid, bus, node, timeout;
 };
 
 std::vector<DevInfo> fetch(netlink::Api &api, std::optional<uint32_t> id)
@@ -239,6 +290,132 @@ int cmd_set(const Options &opt, const Env &env)
 	return 0;
 }
 
+std::string join_ids(const std::vector<uint32_t> &ids)
+{
+	std::string s;
+	for (auto id : ids)
+		s += (s.empty() ? "" : " ") + std::to_string(id);
+	return s;
+}
+
+double parse_timeout(const std::string &text)
+{
+	return text.empty() ? 30.0 : parse_seconds("--timeout", text);
+}
+
+int cmd_attach(const Options &opt, std::ostream &out, std::ostream &err, const Env &env)
+{
+	attach::Options a;
+	a.tap = opt.tap;
+	if (a.tap.empty() || a.tap.size() > 15 || a.tap.find_first_of("/: ") != std::string::npos)
+		throw UsageError("--tap: " + squote(a.tap) + " is not an interface name (1-15 characters)");
+	if (!opt.queues.empty())
+		a.queues = parse_queues(opt.queues);
+	if (!opt.mac.empty())
+		a.mac = parse_mac(opt.mac);
+	if (!opt.qid.empty())
+		a.id = parse_qemu_id("--id", opt.qid);
+	if (!opt.bus.empty())
+		a.bus = parse_qemu_id("--bus", opt.bus);
+	if (!opt.node.empty())
+		a.node = opt.node;
+	a.timeout_s = parse_timeout(opt.timeout);
+
+	auto qmp = env.qmp_connect(opt.qmp);
+	std::ostringstream log;
+	attach::Result r;
+	try {
+		r = attach::attach(qmp, a, env.attach_sys, &log);
+	} catch (...) {
+		// What was done and undone, so the user knows nothing is left.
+		std::string l = log.str();
+		if (l.find("undo") != std::string::npos)
+			err << l;
+		throw;
+	}
+	if (opt.json) {
+		json::Writer w(out);
+		w.begin_object();
+		w.key("id").value(r.id);
+		w.key("netdev").value(r.netdev);
+		w.key("driver").value("virtio-net-pci");
+		w.key("mac").value(r.mac);
+		w.key("bus");
+		if (r.bus.empty())
+			w.null();
+		else
+			w.value(r.bus);
+		w.key("tap").value(r.tap);
+		w.key("tap_created").value(r.tap_created);
+		w.key("queues").value(r.queues);
+		w.key("vhost_node").value(r.node);
+		w.key("qemu_pid").value(static_cast<uint64_t>(r.qemu_pid));
+		w.key("vhostx_devices").begin_array();
+		for (auto id : r.vhostx_devices)
+			w.value(id);
+		w.end_array();
+		w.key("started_by").value(r.waited_on);
+		w.end_object();
+		out << "\n";
+		return 0;
+	}
+	out << "attached " << r.id << ": virtio-net-pci, mac " << r.mac << ", bus "
+	    << (r.bus.empty() ? "(default)" : r.bus) << "\n"
+	    << "  netdev " << r.netdev << ": tap " << r.tap << (r.tap_created ? " (created)" : "")
+	    << ", " << r.queues << " queue pair" << (r.queues > 1 ? "s" : "") << ", vhost on "
+	    << r.node << "\n";
+	if (!r.vhostx_devices.empty())
+		out << "  vhostx devices " << join_ids(r.vhostx_devices) << ", owned by QEMU pid "
+		    << r.qemu_pid << "\n";
+	out << "  guest driver started (" << r.waited_on << ")\n";
+	return 0;
+}
+
+int cmd_detach(const Options &opt, std::ostream &out, const Env &env)
+{
+	std::string id = parse_qemu_id("--id", opt.qid);
+	double timeout = parse_timeout(opt.timeout);
+	auto qmp = env.qmp_connect(opt.qmp);
+	auto r = attach::detach(qmp, id, timeout, env.attach_sys);
+	if (opt.json) {
+		json::Writer w(out);
+		w.begin_object();
+		w.key("id").value(r.id);
+		w.key("netdev").value(r.netdev);
+		w.key("tap");
+		if (r.tap.empty())
+			w.null();
+		else
+			w.value(r.tap);
+		w.key("qemu_pid").value(static_cast<uint64_t>(r.qemu_pid));
+		w.key("vhostx_checked").value(r.vhostx_checked);
+		w.key("vhostx_freed").begin_array();
+		for (auto d : r.freed)
+			w.value(d);
+		w.end_array();
+		w.key("closed_fds").begin_array();
+		for (const auto &n : r.closed_fds)
+			w.value(n);
+		w.end_array();
+		w.end_object();
+		out << "\n";
+		return 0;
+	}
+	out << "detached " << r.id << " (netdev " << r.netdev;
+	if (!r.tap.empty())
+		out << ", tap " << r.tap;
+	out << ")\n";
+	if (r.vhostx_checked)
+		out << "  vhostx devices freed: " << (r.freed.empty() ? "none" : join_ids(r.freed)) << "\n";
+	if (!r.closed_fds.empty()) {
+		out << "  closed fds QEMU still held:";
+		for (const auto &n : r.closed_fds)
+			out << " " << n;
+		out << "\n";
+	}
+	return 0;
+}
+
 } // namespace
 
 int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
@@ -281,6 +458,29 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
 		"monitor", "print events (queues stopped by a malformed ring) as they happen");
 	monitor->add_option("--count", opt.count, "exit after N events")->type_name("N");
 
+	CLI::App *att = app.add_subcommand(
+		"attach", "hot-plug a virtio-net backed by vhostx into a running QEMU (QMP)");
+	att->add_option("--qmp", opt.qmp, "QEMU's QMP unix socket")->required()->type_name("SOCKET");
+	att->add_option("--tap", opt.tap, "tap interface (created when missing)")
+		->required()
+		->type_name("IFNAME");
+	att->add_option("--queues", opt.queues, "queue pairs (default 1)")->type_name("N");
+	att->add_option("--mac", opt.mac, "the guest NIC's MAC address")->type_name("MAC");
+	att->add_option("--id", opt.qid, "QEMU device id (default: the first free vhxN)")
+		->type_name("NAME");
+	att->add_option("--bus", opt.bus, "PCI bus or root port to plug into")->type_name("BUS");
+	att->add_option("--device", opt.node, "vhost node (default /dev/vhostx-net)")
+		->type_name("PATH");
+	att->add_option("--timeout", opt.timeout,
+			"seconds to wait for the guest driver, and for device_del (default 30)")
+		->type_name("SEC");
+
+	CLI::App *det = app.add_subcommand("detach", "unplug a device that attach added");
+	det->add_option("--qmp", opt.qmp, "QEMU's QMP unix socket")->required()->type_name("SOCKET");
+	det->add_option("--id", opt.qid, "the device id attach printed")->required()->type_name("NAME");
+	det->add_option("--timeout", opt.timeout, "seconds to wait for the guest to release it (default 30)")
+		->type_name("SEC");
+
 	std::vector<const char *> argv;
 	for (const auto &a : args)
 		argv.push_back(a.c_str());
@@ -307,11 +507,18 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
 			return cmd_set(opt, env);
 		if (monitor->parsed())
 			return cmd_monitor(opt, out, env);
+		if (att->parsed())
+			return cmd_attach(opt, out, err, env);
+		if (det->parsed())
+			return cmd_detach(opt, out, env);
 	} catch (const UsageError &e) {
 		err << "vhostxctl: " << e.what() << "\n";
 		return kExitUsage;
 	} catch (const SysError &e) {
 		err << "vhostxctl: " << describe(e) << "\n";
+		return kExitFailure;
+	} catch (const qmp::Error &e) {
+		err << "vhostxctl: QEMU refused " << e.command() << ": " << e.desc() << "\n";
 		return kExitFailure;
 	} catch (const std::exception &e) {
 		err << "vhostxctl: " << e.what() << "\n";

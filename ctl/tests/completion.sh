@@ -25,7 +25,7 @@ check() { # expected, then the words; the last word is the one being completed
 	fi
 }
 
-check "dev stats set monitor" ""
+check "dev stats set monitor attach detach" ""
 check "stats set" "s"
 check "list show" dev ""
 check "show" dev s
@@ -48,6 +48,14 @@ check "--json" --j
 check "--watch" stats --w
 check "-j --json -h --help" dev -
 check "monitor" m
+check "attach" att
+check "dev detach" de
+check "detach" det
+check "-j --json -h --help --qmp --tap --queues --mac --id --bus --device --timeout" attach -
+check "-j --json -h --help --qmp --id --timeout" detach -
+check "--queues" attach --qmp /s --qu
+check "" attach --queues ""
+check "" detach --qmp /s --id x ""
 check "--count" monitor --c
 check "-j --json -h --help --count" monitor -
 check "" monitor --count ""

@@ -283,3 +283,67 @@ slab_snapshot()
 	done 2>/dev/null
 	awk '$1 ~ /^kmalloc-/ { print $1, $2 }' /proc/slabinfo | sort
 }
+
+# --- guests without a NIC, driven over QMP (the attach suite) ---------------
+
+# l2_start_qmp NAME [SMP [MACHINE]]: start QEMU like l2_start but with no NIC
+# at all (-nic none) and a QMP socket at $L2_STATE/NAME/qmp.sock, for
+# vhostxctl attach. MACHINE is pc (default) or q35; q35 gets one free
+# pcie-root-port (rp1) for a hot-plugged device. $L2_APPEND is appended to
+# the kernel command line. Does not wait for the guest: see l2_wait_ready.
+l2_start_qmp()
+{
+	local name=$1 smp=${2:-1} machine=${3:-pc} d pid extra=
+	d=$L2_STATE/$name
+	rm -rf "$d" && mkdir -p "$d" || return 1
+	mkfifo "$d/ctl.in" "$d/ctl.out" || return 1
+	echo 0 > "$d/seq"
+	[ "$machine" != q35 ] || extra="-device pcie-root-port,id=rp1,chassis=1,bus=pcie.0"
+	# shellcheck disable=SC2086
+	set -- qemu-system-x86_64 -name "l2-$name" -machine "$machine" -accel kvm -cpu host \
+		-smp "$smp" -m "$L2_MEM" \
+		-nodefaults -no-user-config -display none -vga none -monitor none -nic none \
+		-kernel "$L2_VMLINUX" -initrd "$L2_INITRD" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 ${L2_APPEND:-}" \
+		-serial "file:$d/console.log" \
+		-chardev "pipe,id=ctl,path=$d/ctl" -serial chardev:ctl \
+		-qmp "unix:$d/qmp.sock,server=on,wait=off" $extra
+	echo "$*" > "$d/cmdline"
+	"$@" </dev/null >"$d/qemu.out" 2>"$d/qemu.err" &
+	pid=$!
+	disown $pid 2>/dev/null
+	echo $pid > "$d/pid"
+	date +%s.%N > "$d/t_start"
+}
+
+# l2_qmp NAME COMMAND [ARGS-JSON]: one QMP command to guest NAME's QEMU; the
+# return value (JSON, or the text of human-monitor-command) on stdout.
+l2_qmp()
+{
+	local name=$1
+	shift
+	$L2_PY "$L2_DIR/qmp.py" "$L2_STATE/$name/qmp.sock" "$@"
+}
+
+# l2_pci_nics NAME: the network devices QEMU has (query-pci, PCI class
+# 0x0200), one "qdev_id" per line, at any depth.
+l2_pci_nics()
+{
+	l2_qmp "$1" query-pci | $L2_PY -c '
+import json, sys
+def walk(devs):
+    for d in devs:
+        if d.get("class_info", {}).get("class") == 0x200:
+            print(d.get("qdev_id") or "(no id)")
+        walk(d.get("pci_bridge", {}).get("devices", []))
+for bus in json.load(sys.stdin):
+    walk(bus.get("devices", []))'
+}
+
+# l2_net_clients NAME: every NIC and netdev QEMU has ("info network"), one
+# name per line.
+l2_net_clients()
+{
+	l2_qmp "$1" human-monitor-command '{"command-line": "info network"}' |
+		tr -d '\r' | sed -n 's/^[ \\]*\([^: ]*\): index=.*/\1/p'
+}

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vhostx/attach.hpp"
 #include "vhostx/error.hpp"
 #include "vhostx/model.hpp"
 #include "vhostx/netlink.hpp"
@@ -25,6 +26,11 @@ struct Env {
 	std::function<void(double)> sleep;
 	// A monotonic clock, in seconds.
 	std::function<double()> now;
+	// Connect to a QMP socket (attach, detach); called after the arguments
+	// have been checked.
+	std::function<qmp::Client(const std::string &path)> qmp_connect;
+	// Taps, vhost nodes and vhostx's netlink for attach/detach.
+	attach::Sys attach_sys;
 };
 
 // The real thing: netlink::Client, the steady clock, a real sleep.
@@ -51,6 +57,12 @@ uint32_t parse_u32(std::string_view name, std::string_view text);
 double parse_seconds(std::string_view name, std::string_view text);
 // "busypoll-us N weight-packets N weight-bytes N", any subset, any order.
 DevSettings parse_settings(const std::vector<std::string> &words);
+// A unicast MAC address "52:54:00:12:34:56", returned in lower case.
+std::string parse_mac(std::string_view text);
+// attach --queues: 1 to attach::kMaxQueues.
+uint32_t parse_queues(std::string_view text);
+// A QEMU device id: a letter, then letters, digits, '-', '.', '_'.
+std::string parse_qemu_id(std::string_view name, std::string_view text);
 
 // The one-line description of a failure that run() prints after "vhostxctl: ".
 std::string describe(const SysError &e);
