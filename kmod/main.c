@@ -8,6 +8,7 @@
 #include <linux/module.h>
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
+#include <linux/seq_file.h>
 
 #include <linux/vhostx.h>
 
@@ -16,8 +17,20 @@
 #include "netlink.h"
 #include "objs.h"
 
+/*
+ * /proc/PID/fdinfo/FD names the device behind an open file, so a tool that
+ * opened it (vhostxctl attach) knows its netlink id without guessing.
+ */
+static void vhx_show_fdinfo(struct seq_file *m, struct file *f)
+{
+	struct vhx_dev *d = f->private_data;
+
+	seq_printf(m, "vhostx-id:\t%u\n", d->id);
+}
+
 static const struct file_operations vhx_fops = {
 	.owner = THIS_MODULE,
+	.show_fdinfo = vhx_show_fdinfo,
 	.open = vhx_dev_open,
 	.release = vhx_dev_release,
 	.unlocked_ioctl = vhx_dev_ioctl,

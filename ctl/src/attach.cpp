@@ -118,6 +118,16 @@ std::string sys_fd_ifname(pid_t pid, int fd)
 	return "";
 }
 
+std::optional<uint32_t> sys_vhostx_id(int fd)
+{
+	std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+	std::string line;
+	while (std::getline(in, line))
+		if (line.rfind("vhostx-id:", 0) == 0)
+			return static_cast<uint32_t>(std::stoul(line.substr(10)));
+	return std::nullopt;
+}
+
 void say(std::ostream *log, const std::string &s)
 {
 	if (log)
@@ -245,6 +255,7 @@ Sys system_sys()
 	s.open_tap = sys_open_tap;
 	s.vhostx_devices = sys_vhostx_devices;
 	s.fd_ifname = sys_fd_ifname;
+	s.vhostx_id = sys_vhostx_id;
 	s.sleep = [](double sec) { std::this_thread::sleep_for(std::chrono::duration<double>(sec)); };
 	s.now = [] {
 		return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
@@ -290,7 +301,15 @@ Result attach(qmp::Client &qmp, const Options &opt, const Sys &sys, std::ostream
 	for (uint32_t i = 0; i < opt.queues; i++)
 		vhost.push_back(sys.open_vhost(opt.node));
 	std::set<uint32_t> ours;
-	if (before) {
+	// The module names each fd's device in its fdinfo: exact, no guessing.
+	if (sys.vhostx_id)
+		for (const auto &fd : vhost)
+			if (auto id = sys.vhostx_id(fd.get()))
+				ours.insert(*id);
+	if (ours.size() != opt.queues)
+		ours.clear();
+	// Else: the devices that appeared, unowned, between two dumps.
+	if (ours.empty() && before) {
 		auto after = sys.vhostx_devices();
 		if (after) {
 			auto old = ids_of(*before);

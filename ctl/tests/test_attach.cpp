@@ -349,6 +349,63 @@ TEST_CASE("attach: vhostx devices are found by netlink: ours, owned by QEMU, eve
 	CHECK(r.waited_on.find("vhostx netlink") == 0);
 }
 
+TEST_CASE("attach: the fds' own device ids (fdinfo) win over a racing open by someone else")
+{
+	Qemu q;
+	q.started = false;
+	FakeSys fs;
+	fs.devices = std::vector<DevInfo>{};
+	int polls = 0;
+	fs.on_poll = [&](FakeSys &s) {
+		polls++;
+		if (s.vhost_opened == 1 && s.devices->empty()) {
+			// Ours is 7; another process opened 8 at the same moment.
+			for (uint32_t id : {7u, 8u}) {
+				DevInfo d;
+				d.id = id;
+				d.queues.resize(2);
+				s.devices->push_back(d);
+			}
+		}
+		// Both end up owned by QEMU on the same tap (a second attach racing
+		// this one): only the fdinfo tells them apart.
+		if (polls == 4)
+			for (auto &d : *s.devices) {
+					d.owner_pid = static_cast<uint32_t>(::getpid());
+					d.backend_ifname = "vxt0";
+					for (auto &qq : d.queues)
+						qq.enabled = true;
+			}
+	};
+	attach::Sys sys = fs.sys();
+	attach::Options o = opts(1);
+	auto fake = std::make_unique<FakeQemu>(
+		[&q](const std::string &c, const json &a, FakeQemu &f) { return q.handle(c, a, f); });
+	attach::Result r;
+	{
+		qmp::Client c(fake->take_client());
+		c.handshake();
+		sys.vhostx_id = [](int) { return std::optional<uint32_t>(7); };
+		r = attach::attach(c, o, sys);
+	}
+	fake->join();
+	CHECK(r.vhostx_devices == std::vector<uint32_t>{7});
+	CHECK(r.waited_on.find("vhostx netlink") == 0);
+	// Without the fdinfo ids the racing device is taken for ours.
+	fs.devices = std::vector<DevInfo>{};
+	polls = 0;
+	fs.vhost_opened = 0;
+	auto fake2 = std::make_unique<FakeQemu>(
+		[&q](const std::string &c, const json &a, FakeQemu &f) { return q.handle(c, a, f); });
+	{
+		qmp::Client c(fake2->take_client());
+		c.handshake();
+		r = attach::attach(c, o, fs.sys());
+	}
+	fake2->join();
+	CHECK(r.vhostx_devices == std::vector<uint32_t>{7, 8});
+}
+
 TEST_CASE("detach: device_del, wait for DEVICE_DELETED, netdev_del, close leftover names")
 {
 	Qemu q;

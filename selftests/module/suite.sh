@@ -97,6 +97,25 @@ mod_objects()
 	rmmod vhostx || fail "rmmod"
 }
 
+# Each open file's fdinfo names its device, the id netlink and debugfs use.
+mod_fdinfo()
+{
+	local a b ida idb
+	vhx_load || fail "insmod"
+	wait_node $VHX_NODE || fail "no node"
+	exec {a}<>$VHX_NODE || fail "open a"
+	exec {b}<>$VHX_NODE || fail "open b"
+	ida=$(awk '$1 == "vhostx-id:" { print $2 }' /proc/$BASHPID/fdinfo/$a)
+	idb=$(awk '$1 == "vhostx-id:" { print $2 }' /proc/$BASHPID/fdinfo/$b)
+	echo "fdinfo: fd $a -> device $ida, fd $b -> device $idb"
+	[ -n "$ida" ] && [ -n "$idb" ] || fail "no vhostx-id in fdinfo"
+	[ "$ida" != "$idb" ] || fail "two files, one id"
+	grep -q "^dev $ida " $VHX_DEBUGFS || fail "device $ida not in debugfs"
+	grep -q "^dev $idb " $VHX_DEBUGFS || fail "device $idb not in debugfs"
+	exec {a}>&- {b}>&-
+	rmmod vhostx || fail "rmmod"
+}
+
 mod_with_vhost_net()
 {
 	modprobe vhost_net || skip "vhost_net not available"
@@ -120,4 +139,5 @@ ktap_case "module: open and close, non-root refused" mod_open_close
 ktap_case "module: unload refused while a file is open" mod_busy_while_open
 ktap_case "module: 20 load/open/close/unload cycles" mod_reload_20
 ktap_case "module: live-object counts follow open and close" mod_objects
+ktap_case "module: fdinfo names the device id" mod_fdinfo
 ktap_case "module: loads beside vhost_net, in both orders" mod_with_vhost_net

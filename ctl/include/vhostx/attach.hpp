@@ -47,6 +47,9 @@ struct Sys {
 	std::function<std::optional<std::vector<DevInfo>>()> vhostx_devices;
 	// The interface a process's fd is a tun queue of ("" if none).
 	std::function<std::string(pid_t pid, int fd)> fd_ifname;
+	// The vhostx device id behind one of our fds ("vhostx-id:" in its
+	// fdinfo); nullopt for other nodes. May be left empty (tests).
+	std::function<std::optional<uint32_t>(int fd)> vhostx_id;
 	std::function<void(double)> sleep;
 	std::function<double()> now;
 };
