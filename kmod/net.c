@@ -363,7 +363,10 @@ static int vhx_net_rx_fixup(struct vhx_vq *vq, struct iov_iter *hdr,
 								      -EFAULT;
 }
 
-/* Receive one packet. 1: done (delivered or dropped); 0: wait; <0: stop. */
+/*
+ * Receive one packet. 1: done (delivered or dropped); 0: the tap is empty;
+ * -ENOBUFS: the guest gave no buffers (kicks are enabled); other <0: stop.
+ */
 static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
 			  size_t *bytes)
 {
@@ -388,7 +391,7 @@ static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
 		return ret;
 	if (ret == VHX_RX_NOBUF) {
 		vhx_vq_count(vq, VHOSTX_CNT_RX_NOBUF, 1);
-		return 0;
+		return -ENOBUFS;
 	}
 	if (ret == VHX_RX_TOO_SMALL) {
 		vhx_net_rx_discard(vq, sock);
@@ -420,24 +423,39 @@ static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
 	return ret ? ret : 1;
 }
 
+/*
+ * The tap's wake-ups (sock_poll) are off while a run drains the tap: every
+ * packet the tap queued would otherwise call into vhx_poll_wake() on the
+ * sender's CPU, taking the tap's wait-queue lock to requeue a run that is
+ * already going. They stay off while the guest has no buffers, too: then the
+ * guest's kick restarts the queue. They are turned on again only when a run
+ * found the tap empty; vhx_poll_start() looks at the tap once more after
+ * hooking on, so a packet queued in between is not missed. sock_poll is only
+ * started and stopped under vq->mutex.
+ */
 void vhx_net_handle_rx(struct vhx_vq *vq)
 {
 	struct vhx_net_run run;
 	struct socket *sock;
 	unsigned int pkts = 0;
 	size_t bytes = 0;
+	int ret;
 
 	mutex_lock(&vq->mutex);
 	sock = vq->sock;
 	if (!sock || vq->broken)
 		goto out;
 	vhx_ring_kick_disable(&vq->ring);
+	vhx_poll_stop(&vq->sock_poll);
 	run.packets = vq->stats.cnt[VHOSTX_CNT_PACKETS];
 	run.bytes = vq->stats.cnt[VHOSTX_CNT_BYTES];
-	while (vhx_net_rx_one(vq, sock, &bytes) > 0) {
+	while ((ret = vhx_net_rx_one(vq, sock, &bytes)) > 0) {
 		if (vhx_net_over_weight(vq, ++pkts, bytes))
 			break;
 	}
+	/* Over weight: requeued. No buffers: the guest's kick wakes us. */
+	if (!ret)
+		vhx_poll_start(&vq->sock_poll, sock->file);
 	vhx_vq_flush_used(vq);
 	vhx_net_trace_run(vq, &run, trace_vhostx_rx_batch);
 out:
