@@ -1871,9 +1871,12 @@ static int bench(bool tx, uint32_t size, unsigned int seconds)
 			pkts += 2000;
 		}
 	}
-	printf("bench %s size=%u seconds=%.2f packets=%llu pps=%.0f dev=%s\n", tx ? "tx" : "rx",
-	       size, (gd_now_ns() - t0) / 1e9, (unsigned long long)pkts,
-	       pkts / ((gd_now_ns() - t0) / 1e9), g_devpath);
+	/* kicks sent and interrupts (call eventfd counts) seen, per queue */
+	printf("bench %s size=%u seconds=%.2f packets=%llu pps=%.0f dev=%s kicks=%llu/%llu calls=%llu/%llu\n",
+	       tx ? "tx" : "rx", size, (gd_now_ns() - t0) / 1e9, (unsigned long long)pkts,
+	       pkts / ((gd_now_ns() - t0) / 1e9), g_devpath,
+	       (unsigned long long)RXQ(&d)->kicks, (unsigned long long)TXQ(&d)->kicks,
+	       (unsigned long long)RXQ(&d)->calls, (unsigned long long)TXQ(&d)->calls);
 out:
 	dp_teardown(&d);
 	return r;
