@@ -532,8 +532,9 @@ static struct socket *vhx_net_detach(struct vhx_vq *vq)
 }
 
 /*
- * Hook @sock to @vq and start it. RX listens for packets on the tap all the
- * time; TX listens for room only while the tap is full. vq->mutex held.
+ * Hook @sock to @vq and start it. RX listens for packets on the tap except
+ * while a run drains it or the guest has no buffers (vhx_net_handle_rx());
+ * TX listens for room only while the tap is full. vq->mutex held.
  */
 static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
 {
