@@ -120,7 +120,7 @@ l2_start()
 # died (or never started).
 l2_read_until()
 {
-	local name=$1 re=$2 t=$3 d end now line pid
+	local name=$1 re=$2 t=$3 d end now line pid part=
 	d=$L2_STATE/$name
 	pid=$(l2_pid "$name")
 	end=$(($(date +%s) + t))
@@ -129,17 +129,23 @@ l2_read_until()
 	while :; do
 		now=$(date +%s)
 		[ "$now" -lt "$end" ] || { exec 8<&-; echo "timeout after ${t}s waiting for /$re/"; return 124; }
-		if IFS= read -r -t $((end - now)) line <&8; then
+		# (no EOF on a FIFO opened read-write: look at QEMU every second)
+		if IFS= read -r -t 1 line <&8; then
+			line=$part$line
+			part=
 			if [[ $line =~ $re ]]; then
 				L2_LINE=$line
 				exec 8<&-
 				return 0
 			fi
 			printf '%s\n' "$line"
-		elif [ -n "$pid" ] && pid_gone "$pid"; then
-			exec 8<&-
-			echo "QEMU (pid $pid) exited"
-			return 1
+		else
+			part+=$line	# a timed-out read keeps what it got
+			if [ -n "$pid" ] && pid_gone "$pid"; then
+				exec 8<&-
+				echo "QEMU (pid $pid) exited"
+				return 1
+			fi
 		fi
 	done
 }
