@@ -228,58 +228,10 @@ snap()
 
 # --- the guest's side ---------------------------------------------------------
 
-# The guest prints "G UPTIME TX_PACKETS RX_PACKETS TX_BYTES RX_BYTES IRQ_IN IRQ_OUT"
-# at the start and the end of its window (1 vCPU: column 2 of
-# /proc/interrupts) into /tmp/g, and prints them after the window: each byte
-# on the control serial port is an exit to QEMU. Shell builtins only: a busy
-# 1-vCPU guest forks slowly.
-GSNAP='gs() {
-	local s=/sys/class/net/eth0/statistics u tp rp tb rb i=0 o=0 n c rest
-	read -r u rest < /proc/uptime
-	read -r tp < $s/tx_packets; read -r rp < $s/rx_packets
-	read -r tb < $s/tx_bytes; read -r rb < $s/rx_bytes
-	while read -r n c rest; do
-		case $rest in
-		*virtio*-input*) i=$((i + c)) ;;
-		*virtio*-output*) o=$((o + c)) ;;
-		esac
-	done < /proc/interrupts
-	echo "G $u $tp $rp $tb $rb $i $o"
-}'
-
-# pktgen in the guest: eth0 toward the tap, SIZE-byte frames (without FCS).
-guest_tx_script()
-{
-	local size=$1 mac=$2
-	cat <<EOF
-$GSNAP
-pg() { echo "\$2" > /proc/net/pktgen/\$1; }
-pg kpktgend_0 rem_device_all
-pg kpktgend_0 "add_device eth0"
-pg eth0 "count 0"; pg eth0 "clone_skb 0"; pg eth0 "delay 0"; pg eth0 "pkt_size $size"
-pg eth0 "dst $L2_HOST_IP"; pg eth0 "dst_mac $mac"; pg eth0 "udp_dst_min 9"; pg eth0 "udp_dst_max 9"
-(echo start > /proc/net/pktgen/pgctrl) &
-rm -f /tmp/g; sleep $WARM; gs >> /tmp/g; sleep $SECS; gs >> /tmp/g
-echo stop > /proc/net/pktgen/pgctrl; wait; cat /tmp/g
-EOF
-}
-
-guest_window_script()
-{
-	echo "$GSNAP"
-	echo "rm -f /tmp/g; sleep $WARM; gs >> /tmp/g; sleep $SECS; gs >> /tmp/g; cat /tmp/g"
-}
-
-guest_tcp_script()
-{
-	local rev=$1
-	cat <<EOF
-$GSNAP
-iperf3 -c $L2_HOST_IP -p 5201 -t $((WARM + SECS + 1)) -f m $rev > /tmp/iperf 2>&1 &
-rm -f /tmp/g; sleep $WARM; gs >> /tmp/g; sleep $SECS; gs >> /tmp/g
-wait; cat /tmp/g; grep -E "sender|receiver" /tmp/iperf
-EOF
-}
+# The guest's side of a window is /bench-guest in its initramfs
+# (selftests/bench/l2-guest.sh): the command sent over the control serial
+# port stays short, because every byte the guest reads there is an exit to
+# QEMU, and the guest reads it while this side's window may already run.
 
 # --- one measurement ------------------------------------------------------------
 
@@ -291,7 +243,7 @@ measure()
 	case $test in
 	tx*)
 		size=$((${test#tx} == 64 ? 60 : 1514))
-		l2_send $NAME "$(guest_tx_script $size "$(cat /sys/class/net/$TAP/address)")"
+		l2_send $NAME "/bench-guest tx $WARM $SECS $size $(cat /sys/class/net/$TAP/address) $L2_HOST_IP"
 		;;
 	rx*)
 		size=$((${test#rx} == 64 ? 60 : 1514))
@@ -302,14 +254,14 @@ measure()
 		pgset $TAP "dst_mac $L2_MAC"; pgset $TAP "udp_dst_min 9"; pgset $TAP "udp_dst_max 9"
 		(echo start > /proc/net/pktgen/pgctrl) 2>/dev/null &
 		srv=$!
-		l2_send $NAME "$(guest_window_script)"
+		l2_send $NAME "/bench-guest rx $WARM $SECS"
 		;;
 	tcp_*)
 		iperf3 -s -1 -p 5201 > "$d/iperf-server" 2>&1 &
 		srv=$!
 		WATCH_T=$srv
 		sleep 0.3
-		l2_send $NAME "$(guest_tcp_script "$([ "$test" = tcp_rx ] && echo -R)")"
+		l2_send $NAME "/bench-guest $test $WARM $SECS $L2_HOST_IP"
 		;;
 	esac
 	sleep "$WARM"

@@ -360,6 +360,10 @@ def goals(summary):
     return g
 
 
+def sig(x):
+    return "-" if x is None else "%.3g" % x
+
+
 def fmt(x, nd=2):
     if x is None:
         return "-"
@@ -421,7 +425,7 @@ def print_table(summary, gl, meta, out=sys.stdout):
     print(LEGEND, file=out)
     for x in gl:
         print("goal: %-62s %s  %s" % (x["goal"], "MET " if x["met"] else "NOT MET",
-                                       ", ".join("%s=%s" % (k, fmt(x[k])) for k in ("vhostx", "vhost_net", "ratio") if k in x)),
+                                       ", ".join("%s=%s" % (k, sig(x[k])) for k in ("vhostx", "vhost_net", "ratio") if k in x)),
               file=out)
 
 
@@ -472,7 +476,7 @@ def markdown(jpath, simpath=None):
     print()
     for x in doc["goals"]:
         print("- %s: **%s** (%s)" % (x["goal"], "met" if x["met"] else "not met",
-                                    ", ".join("%s %s" % (k, fmt(x[k])) for k in ("vhostx", "vhost_net", "ratio") if k in x)))
+                                    ", ".join("%s %s" % (k, sig(x[k])) for k in ("vhostx", "vhost_net", "ratio") if k in x)))
     print()
     # exit reasons per packet, 64-byte runs
     print("VM exits per packet by reason (median), 64-byte frames:")

@@ -32,7 +32,8 @@ L2_PY=/usr/bin/python3
 l2_prepare_initrd()
 {
 	if [ -s "$L2_INITRD" ] && [ "$L2_INITRD" -nt "$L2_DIR/l2-init" ] &&
-		[ "$L2_INITRD" -nt "$L2_DIR/mkinitramfs.sh" ]; then
+		[ "$L2_INITRD" -nt "$L2_DIR/mkinitramfs.sh" ] &&
+		[ "$L2_INITRD" -nt "$TOP/selftests/bench/l2-guest.sh" ]; then
 		return 0
 	fi
 	ktap_diag "L2 initramfs $L2_INITRD missing or stale: building one in /tmp" \

@@ -4,8 +4,8 @@
 # suite boots under nested KVM: busybox, the virtio-pci and virtio-net modules
 # of KVER, ethtool with its libraries, and selftests/qemu/l2-init as /init.
 # For the benchmark (selftests/bench/l2bench.sh): pktgen.ko (not loaded at
-# boot; the benchmark loads it from /bench-modules) and iperf3 with its
-# libraries.
+# boot; the benchmark loads it from /bench-modules), iperf3 with its
+# libraries, and selftests/bench/l2-guest.sh as /bench-guest.
 #
 # usage: selftests/qemu/mkinitramfs.sh [OUTPUT]
 #   default OUTPUT: build/l2/initramfs-$KVER.cpio.gz (the suite's cache).
@@ -63,6 +63,8 @@ copy_bin()
 
 cp "$HERE/l2-init" "$root/init"
 chmod +x "$root/init"
+cp "$TOP/selftests/bench/l2-guest.sh" "$root/bench-guest"
+chmod +x "$root/bench-guest"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT.tmp")
 mv "$OUT.tmp" "$OUT"
 echo "$OUT"
