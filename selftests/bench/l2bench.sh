@@ -42,7 +42,7 @@ for a in "$@"; do
 	esac
 done
 # Overrides for experiments: VHX_BENCH_ROUNDS, VHX_BENCH_SECS,
-# VHX_BENCH_BACKENDS, VHX_BENCH_TESTS.
+# VHX_BENCH_BACKENDS, VHX_BENCH_TESTS, VHX_BENCH_COPYPROBES=0.
 ROUNDS=${VHX_BENCH_ROUNDS:-$ROUNDS}
 SECS=${VHX_BENCH_SECS:-$SECS}
 BACKENDS=${VHX_BENCH_BACKENDS:-qemu-noioev qemu vhost_net vhostx}
@@ -91,16 +91,25 @@ HISTS=(
 	"kvm/kvm_userspace_exit|hist:keys=reason:vals=hitcount"
 	"kvm/kvm_apic_accept_irq|hist:keys=vec:vals=hitcount"
 	"kvm/kvm_inj_virq|hist:keys=vector:vals=hitcount"
-	"vhxb/rx|hist:keys=common_pid.execname:vals=hitcount,bytes:size=2048"
-	"vhxb/tx|hist:keys=common_pid.execname:vals=hitcount,bytes:size=2048"
-	"vhxb/xb|hist:keys=common_pid.execname:vals=hitcount,bytes:size=2048"
 )
 UPROBES=0
+# VHX_BENCH_COPYPROBES=0: no copy probes (each costs the probed thread a
+# little per packet, and vhost_net's TX path has none; see benchmarks.md).
+COPYPROBES=${VHX_BENCH_COPYPROBES:-1}
 
 trace_setup()
 {
-	local q off
+	local q off h
 	echo 0 > $TR/tracing_on
+	if [ "$COPYPROBES" = 0 ]; then
+		for h in "${HISTS[@]}"; do
+			[ -e "$TR/events/${h%%|*}/trigger" ] || die "no trace event ${h%%|*}"
+		done
+		return 0
+	fi
+	HISTS+=("vhxb/rx|hist:keys=common_pid.execname:vals=hitcount,bytes:size=2048"
+		"vhxb/tx|hist:keys=common_pid.execname:vals=hitcount,bytes:size=2048"
+		"vhxb/xb|hist:keys=common_pid.execname:vals=hitcount,bytes:size=2048")
 	local e
 	for e in rx tx xb; do echo "-:vhxb/$e" >> $TR/kprobe_events; done 2>/dev/null
 	# The kernel's copy routines (_copy_{from,to}_iter, copy_page_*) are
@@ -135,7 +144,6 @@ trace_setup()
 			say "uprobes on $q failed: QEMU's copies will be derived"
 		fi
 	fi
-	local h
 	for h in "${HISTS[@]}"; do
 		[ -e "$TR/events/${h%%|*}/trigger" ] || die "no trace event ${h%%|*}"
 	done
@@ -338,6 +346,7 @@ arm
 	echo "kvm_module $KVM_MOD"
 	echo "l2_mem $L2_MEM"
 	echo "uprobes $UPROBES"
+	echo "copyprobes $COPYPROBES"
 	echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "git $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } > "$RAW/meta"
@@ -365,6 +374,6 @@ tar -C "$(dirname "$RAW")" -czf "$OUT/l2bench-raw.tar.gz" "$(basename "$RAW")"
 python3 "$SELFTESTS/bench/l2report.py" "$RAW" "$OUT/l2bench.json"
 rc=$?
 disarm
-for e in rx tx xb; do echo "-:vhxb/$e" >> $TR/kprobe_events; done 2>/dev/null
+[ "$COPYPROBES" = 0 ] || for e in rx tx xb; do echo "-:vhxb/$e" >> $TR/kprobe_events; done 2>/dev/null
 [ $UPROBES = 0 ] || { echo "-:vhxu/qfb" >> $TR/uprobe_events; echo "-:vhxu/qtb" >> $TR/uprobe_events; } 2>/dev/null
 exit $rc

@@ -270,10 +270,16 @@ def one_run(d, backend, test, isa, names):
     else:
         kern = dp("rx")
         user = dp("qfb")
+    if not os.path.exists(B + "/hist.vhxb_rx"):     # run with VHX_BENCH_COPYPROBES=0
+        kern = user = None
+        notes = ["not measured (VHX_BENCH_COPYPROBES=0)"]
+        r.pop("kernel_copy_derived", None)
+    if not os.path.exists(B + "/hist.vhxu_qfb"):
+        user = None
     r["kernel_copy_bytes"] = kern
     r["user_copy_bytes"] = user
-    r["kernel_copy_per_byte"] = kern / nbytes if nbytes else None
-    r["user_copy_per_byte"] = user / nbytes if nbytes else None
+    r["kernel_copy_per_byte"] = kern / nbytes if nbytes and kern is not None else None
+    r["user_copy_per_byte"] = user / nbytes if nbytes and user is not None else None
     r["copy_notes"] = notes
 
     if backend == "vhostx":
@@ -361,7 +367,9 @@ def goals(summary):
 
 
 def sig(x):
-    return "-" if x is None else "%.3g" % x
+    if x is None:
+        return "-"
+    return "%d" % round(x) if abs(x) >= 1000 else "%.3g" % x
 
 
 def fmt(x, nd=2):
