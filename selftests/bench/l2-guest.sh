@@ -39,14 +39,15 @@ tx)
 	(echo start > /proc/net/pktgen/pgctrl) &
 	;;
 tcp_tx)
-	iperf3 -c "$4" -p 5201 -t $((warm + secs + 1)) -f m > /tmp/iperf 2>&1 &
+	iperf3 -c "$4" -p 5201 -t $((warm + secs + 2)) -f m > /tmp/iperf 2>&1 &
 	;;
 tcp_rx)
-	iperf3 -c "$4" -p 5201 -t $((warm + secs + 1)) -f m -R > /tmp/iperf 2>&1 &
+	iperf3 -c "$4" -p 5201 -t $((warm + secs + 2)) -f m -R > /tmp/iperf 2>&1 &
 	;;
 esac
 sleep "$warm"; gs >> /tmp/g; sleep "$secs"; gs >> /tmp/g
-[ "$mode" != tx ] || echo stop > /proc/net/pktgen/pgctrl
+# the load goes on a little longer, for the end of L1's window
+[ "$mode" != tx ] || { sleep 1; echo stop > /proc/net/pktgen/pgctrl; }
 wait
 cat /tmp/g
 [ ! -f /tmp/iperf ] || grep -E "sender|receiver" /tmp/iperf

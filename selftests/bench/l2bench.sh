@@ -231,6 +231,12 @@ snap()
 			echo "other $p $ns $c"
 		done
 	} > "$d/cpu" 2>/dev/null
+	# the tap again: the report takes the mean of both reads, whose moment
+	# is closer to when the histograms and vhostx's counters were read
+	for t in rx_packets rx_bytes tx_packets tx_bytes rx_dropped tx_dropped; do
+		read -r v < /sys/class/net/$TAP/statistics/$t
+		printf '%s %s\n' "$t" "$v"
+	done > "$d/tap_end"
 	printf '%s\n' "$EPOCHREALTIME" > "$d/t_end"
 }
 
@@ -272,6 +278,9 @@ measure()
 		l2_send $NAME "/bench-guest $test $WARM $SECS $L2_HOST_IP"
 		;;
 	esac
+	# The guest may take a while to read its command and start: the window
+	# counts from the first frames it sends (TX, TCP).
+	case $test in tx*|tcp_*) wait_tap_rx 60 || say "$test: no frames from the guest after 60 s" ;; esac
 	sleep "$WARM"
 	snap "$d/A"
 	sleep "$SECS"
@@ -289,6 +298,19 @@ measure()
 		;;
 	esac
 	echo "$test $size" > "$d/test"
+}
+
+# wait_tap_rx SECONDS: until the tap has received 10 frames more than now.
+wait_tap_rx()
+{
+	local n0 n i
+	read -r n0 < /sys/class/net/$TAP/statistics/rx_packets
+	for ((i = 0; i < $1 * 10; i++)); do
+		read -r n < /sys/class/net/$TAP/statistics/rx_packets
+		[ $((n - n0)) -lt 10 ] || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 pgset()

@@ -176,9 +176,18 @@ DATAPATH = ("qemu_vcpu", "qemu_main", "qemu_other", "worker")
 def one_run(d, backend, test, isa, names):
     qpid = int(read(d + "/qpid", "0").strip() or 0)
     A, B = d + "/A", d + "/B"
-    secs = float(read(B + "/t")) - float(read(A + "/t"))
-    ta, tb = kv_file(A + "/tap"), kv_file(B + "/tap")
-    tap = {k: tb.get(k, 0) - ta.get(k, 0) for k in tb}
+    # The tap is read at the start and at the end of each snapshot; the
+    # other counters in between: take the mean of the two reads.
+    def mid(snap, name, alt):
+        a, b = read(snap + "/" + name).strip(), read(snap + "/" + alt).strip()
+        return (float(a) + float(b)) / 2 if b else float(a)
+
+    def tapmid(snap):
+        a, b = kv_file(snap + "/tap"), kv_file(snap + "/tap_end")
+        return {k: (v + b[k]) / 2 if k in b else v for k, v in a.items()}
+    secs = mid(B, "t", "t_end") - mid(A, "t", "t_end")
+    ta, tb = tapmid(A), tapmid(B)
+    tap = {k: round(tb.get(k, 0) - ta.get(k, 0)) for k in tb}
     tx = test.startswith("tx") or test == "tcp_tx"   # guest -> tap
     # The tap's rx side is what the guest sent; its tx side what the backend
     # took off the tap for the guest (tun_put_user counts it).
