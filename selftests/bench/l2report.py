@@ -341,6 +341,12 @@ def summarize(runs):
                     reasons.setdefault(k, []).append(n / r["packets"] if r["packets"] and r["per"] == "pkt" else None)
             s["exits_per_by_reason"] = {k: statistics.median([x for x in v if x is not None])
                                         for k, v in reasons.items() if any(x is not None for x in v)}
+            ur = {}
+            for r in rs:
+                for k, n in r["uexits_by_reason"].items():
+                    ur.setdefault(k, []).append(n / r["packets"] if r["packets"] and r["per"] == "pkt" else None)
+            s["uexits_per_by_reason"] = {k: statistics.median([x for x in v if x is not None])
+                                         for k, v in ur.items() if any(x is not None for x in v)}
             out.append(s)
     return out
 
@@ -498,12 +504,14 @@ def markdown(jpath, simpath=None):
     # exit reasons per packet, 64-byte runs
     print("VM exits per packet by reason (median), 64-byte frames:")
     print()
-    print("| test | backend | exit reasons per packet |")
-    print("|---|---|---|")
+    print("| test | backend | kvm_exit reasons per packet (top 5) | kvm_userspace_exit reasons per packet |")
+    print("|---|---|---|---|")
     for s in doc["summary"]:
         if s["test"] in ("tx64", "rx64"):
             top = sorted(s["exits_per_by_reason"].items(), key=lambda x: -x[1])[:5]
-            print("| %s | %s | %s |" % (s["test"], s["backend"], ", ".join("%s %s" % (k, fmt(v)) for k, v in top)))
+            ue = sorted(s.get("uexits_per_by_reason", {}).items(), key=lambda x: -x[1])
+            print("| %s | %s | %s | %s |" % (s["test"], s["backend"], ", ".join("%s %s" % (k, sig(v)) for k, v in top),
+                                            ", ".join("%s %s" % (k, sig(v)) for k, v in ue) or "0"))
     print()
     x = [s for s in doc["summary"] if s["backend"] == "vhostx" and s.get("vhostx_counter_vs_probe")]
     if x:
