@@ -354,6 +354,8 @@ backend_start()
 T0=$(date +%s)
 setup
 trace_setup
+# whatever happens: no guest left running, no probe left armed
+trap 'l2_kill_all; disarm; for e in rx tx xb; do echo "-:vhxb/$e" >> $TR/kprobe_events; done 2>/dev/null' EXIT
 arm
 {
 	echo "mode $MODE"
@@ -395,6 +397,8 @@ echo "elapsed $(($(date +%s) - T0))" >> "$RAW/meta"
 tar -C "$(dirname "$RAW")" -czf "$OUT/l2bench-raw.tar.gz" "$(basename "$RAW")"
 python3 "$SELFTESTS/bench/l2report.py" "$RAW" "$OUT/l2bench.json"
 rc=$?
+trap - EXIT
+l2_kill_all
 disarm
 [ "$COPYPROBES" = 0 ] || for e in rx tx xb; do echo "-:vhxb/$e" >> $TR/kprobe_events; done 2>/dev/null
 [ $UPROBES = 0 ] || { echo "-:vhxu/qfb" >> $TR/uprobe_events; echo "-:vhxu/qtb" >> $TR/uprobe_events; } 2>/dev/null
