@@ -5,7 +5,7 @@
 #   make            build kmod/vhostx.ko and ctl/ (vhostxctl)
 #   make check      host unit tests, then the kselftest-style suite in a QEMU guest
 #   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 300)
-#   make bench      vhostx vs vhost_net vs QEMU userspace: exits, copies, pps
+#   make bench      vhostx vs vhost_net vs QEMU userspace under an L2 guest: exits, copies, pps
 #   make bench-check  fail if vhostx < 0.9x vhost_net (quick simulator table)
 #   make demo       boot a guest, load vhostx, show that it works
 #   make deps       install the Debian packages the project needs (idempotent)
@@ -55,7 +55,8 @@ selftests:
 # KVM (selftests/qemu/mkinitramfs.sh), rebuilt when its inputs change.
 L2_INITRD := $(TOP)/build/l2/initramfs-$(KVER).cpio.gz
 l2-initramfs: $(L2_INITRD)
-$(L2_INITRD): $(TOP)/selftests/qemu/mkinitramfs.sh $(TOP)/selftests/qemu/l2-init
+$(L2_INITRD): $(TOP)/selftests/qemu/mkinitramfs.sh $(TOP)/selftests/qemu/l2-init \
+		$(TOP)/selftests/bench/l2-guest.sh
 	$< $@ >/dev/null
 
 # The module's ring and memory-table code, compiled for userspace: Catch2

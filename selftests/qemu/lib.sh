@@ -32,7 +32,8 @@ L2_PY=/usr/bin/python3
 l2_prepare_initrd()
 {
 	if [ -s "$L2_INITRD" ] && [ "$L2_INITRD" -nt "$L2_DIR/l2-init" ] &&
-		[ "$L2_INITRD" -nt "$L2_DIR/mkinitramfs.sh" ]; then
+		[ "$L2_INITRD" -nt "$L2_DIR/mkinitramfs.sh" ] &&
+		[ "$L2_INITRD" -nt "$TOP/selftests/bench/l2-guest.sh" ]; then
 		return 0
 	fi
 	ktap_diag "L2 initramfs $L2_INITRD missing or stale: building one in /tmp" \
@@ -57,9 +58,13 @@ pid_gone()
 # l2_start NAME NODE [QUEUES [SMP]]: create tap vxt-NAME (multi_queue when
 # QUEUES > 1) with $L2_HOST_IP, start QEMU in the background with vhostfd(s)
 # on NODE. Does not wait for the guest: see l2_wait_ready.
+# L2_VHOST=off (single queue only): QEMU's own userspace virtio-net on the
+# tap, no vhost fd (NODE is ignored). L2_DEV_OPTS: more virtio-net-pci
+# properties, e.g. "ioeventfd=off". L2_QEMU: the QEMU binary to run.
 l2_start()
 {
 	local name=$1 node=$2 queues=${3:-1} smp=${4:-1} d tap pid netdev dev
+	local vhost=${L2_VHOST:-on}
 	d=$L2_STATE/$name
 	tap=vxt-$name
 	rm -rf "$d" && mkdir -p "$d" || return 1
@@ -80,10 +85,13 @@ l2_start()
 	if [ "$queues" -gt 1 ]; then
 		netdev=tap,id=n0,fds=@FDS@,vhost=on,vhostfds=@VHOSTFDS@
 		dev=$dev,mq=on,vectors=$((2 * queues + 2))
-	else
+	elif [ "$vhost" = on ]; then
 		netdev=tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostfd=5
+	else
+		netdev=tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off
 	fi
-	set -- qemu-system-x86_64 -name "l2-$name" -accel kvm -cpu host -smp "$smp" -m "$L2_MEM" \
+	[ -z "${L2_DEV_OPTS:-}" ] || dev=$dev,$L2_DEV_OPTS
+	set -- "${L2_QEMU:-qemu-system-x86_64}" -name "l2-$name,debug-threads=on" -accel kvm -cpu host -smp "$smp" -m "$L2_MEM" \
 		-nodefaults -no-user-config -display none -vga none -monitor none \
 		-kernel "$L2_VMLINUX" -initrd "$L2_INITRD" \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 vhx.ip=$L2_GUEST_IP/24" \
@@ -96,8 +104,10 @@ l2_start()
 	if [ "$queues" -gt 1 ]; then
 		$L2_PY "$L2_DIR/tapfds.py" "$tap" "$queues" "$node" "$@" \
 			</dev/null >"$d/qemu.out" 2>"$d/qemu.err" &
-	else
+	elif [ "$vhost" = on ]; then
 		"$@" 5<>"$node" </dev/null >"$d/qemu.out" 2>"$d/qemu.err" &
+	else
+		"$@" </dev/null >"$d/qemu.out" 2>"$d/qemu.err" &
 	fi
 	pid=$!
 	disown $pid 2>/dev/null
@@ -107,28 +117,36 @@ l2_start()
 
 # Read the control channel until a line matching the ERE $2 (or the timeout,
 # $3 seconds); print the lines before it; the matching line goes to $L2_LINE.
+# The FIFOs are opened read-write so that the open cannot block when QEMU has
+# died (or never started).
 l2_read_until()
 {
-	local name=$1 re=$2 t=$3 d end now line pid
+	local name=$1 re=$2 t=$3 d end now line pid part=
 	d=$L2_STATE/$name
 	pid=$(l2_pid "$name")
 	end=$(($(date +%s) + t))
 	L2_LINE=
-	exec 8<"$d/ctl.out" || return 1
+	exec 8<>"$d/ctl.out" || return 1
 	while :; do
 		now=$(date +%s)
 		[ "$now" -lt "$end" ] || { exec 8<&-; echo "timeout after ${t}s waiting for /$re/"; return 124; }
-		if IFS= read -r -t $((end - now)) line <&8; then
+		# (no EOF on a FIFO opened read-write: look at QEMU every second)
+		if IFS= read -r -t 1 line <&8; then
+			line=$part$line
+			part=
 			if [[ $line =~ $re ]]; then
 				L2_LINE=$line
 				exec 8<&-
 				return 0
 			fi
 			printf '%s\n' "$line"
-		elif [ -n "$pid" ] && pid_gone "$pid"; then
-			exec 8<&-
-			echo "QEMU (pid $pid) exited"
-			return 1
+		else
+			part+=$line	# a timed-out read keeps what it got
+			if [ -n "$pid" ] && pid_gone "$pid"; then
+				exec 8<&-
+				echo "QEMU (pid $pid) exited"
+				return 1
+			fi
 		fi
 	done
 }
@@ -163,9 +181,20 @@ l2_send()
 	d=$L2_STATE/$name
 	seq=$(($(cat "$d/seq") + 1))
 	echo $seq > "$d/seq"
-	exec 7>"$d/ctl.in" || return 1
+	exec 7<>"$d/ctl.in" || return 1
 	printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
 	exec 7>&-
+}
+
+# l2_wait_done NAME TIMEOUT: wait for the command of the last l2_send to end;
+# its output on stdout, its status returned.
+l2_wait_done()
+{
+	local name=$1 t=$2 seq rc
+	seq=$(cat "$L2_STATE/$name/seq")
+	l2_read_until "$name" "^@@done $seq rc=([0-9]+)@@" "$t" || return 124
+	rc=${L2_LINE#*rc=}
+	return "${rc%@@}"
 }
 
 # l2_cmd NAME TIMEOUT COMMAND: run COMMAND in the guest; its output on stdout.
@@ -176,7 +205,7 @@ l2_cmd()
 	d=$L2_STATE/$name
 	seq=$(($(cat "$d/seq") + 1))
 	echo $seq > "$d/seq"
-	exec 7>"$d/ctl.in" || return 1
+	exec 7<>"$d/ctl.in" || return 1
 	printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
 	exec 7>&-
 	l2_read_until "$name" "^@@done $seq rc=([0-9]+)@@" "$t" || return 124

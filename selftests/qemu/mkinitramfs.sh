@@ -3,6 +3,9 @@
 # selftests/qemu/mkinitramfs.sh - the initramfs of the L2 guest that the qemu
 # suite boots under nested KVM: busybox, the virtio-pci and virtio-net modules
 # of KVER, ethtool with its libraries, and selftests/qemu/l2-init as /init.
+# For the benchmark (selftests/bench/l2bench.sh): pktgen.ko (not loaded at
+# boot; the benchmark loads it from /bench-modules), iperf3 with its
+# libraries, and selftests/bench/l2-guest.sh as /bench-guest.
 #
 # usage: selftests/qemu/mkinitramfs.sh [OUTPUT]
 #   default OUTPUT: build/l2/initramfs-$KVER.cpio.gz (the suite's cache).
@@ -30,19 +33,38 @@ for f in $mods; do
 done
 echo "$mods" > "$root/modules"
 
-# ethtool (for `ethtool -L` and `-l` in the multiqueue case), with its libraries.
-if [ -x /usr/sbin/ethtool ]; then
-	cp /usr/sbin/ethtool "$root/usr/sbin/ethtool"
-	for lib in $(ldd /usr/sbin/ethtool | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+# pktgen for the benchmark: its module and dependencies, in load order, listed
+# in /bench-modules (l2-init loads only /modules).
+bmods=$(modprobe -S "$KVER" --show-depends pktgen | awk '$1 == "insmod" { print $2 }')
+for f in $bmods; do
+	mkdir -p "$root$(dirname "$f")"
+	cp "$f" "$root$f"
+done
+echo "$bmods" > "$root/bench-modules"
+
+# copy_bin PATH: a dynamically linked program with its libraries.
+copy_bin()
+{
+	local lib
+	mkdir -p "$root$(dirname "$1")"
+	cp "$1" "$root$1"
+	for lib in $(ldd "$1" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done
 	# ld.so is found through /lib64 on Debian.
 	[ -e "$root/lib64" ] || ln -s lib "$root/lib64" 2>/dev/null || true
-fi
+}
+
+# ethtool (for `ethtool -L` and `-l` in the multiqueue case); iperf3 (the
+# benchmark's TCP case).
+[ ! -x /usr/sbin/ethtool ] || copy_bin /usr/sbin/ethtool
+[ ! -x /usr/bin/iperf3 ] || copy_bin /usr/bin/iperf3
 
 cp "$HERE/l2-init" "$root/init"
 chmod +x "$root/init"
+cp "$TOP/selftests/bench/l2-guest.sh" "$root/bench-guest"
+chmod +x "$root/bench-guest"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT.tmp")
 mv "$OUT.tmp" "$OUT"
 echo "$OUT"
