@@ -18,7 +18,8 @@
 # write paths (kprobes) and by QEMU's iov_from_buf_full / iov_to_buf_full
 # (uretprobes), and vhostx's own counters.
 # Normal mode: 3 rounds (backends interleaved in each round), 4 s windows;
-# --quick: 1 round, 2 s windows. Prints the table; writes
+# --quick (make demo's): 1 round, 2 s windows, 64-byte pktgen TX and RX
+# only. Prints the table; writes
 # $VHX_BENCH_DIR/l2bench.json (default build/vm/out) and the raw samples
 # as l2bench-raw.tar.gz. See Documentation/benchmarks.md.
 set -u
@@ -35,9 +36,10 @@ L2_STATE=/tmp/vhx-l2bench
 
 OUT=${VHX_BENCH_DIR:-$TOP/build/vm/out}
 ROUNDS=3 SECS=4 WARM=1 MODE=normal
+ALL_TESTS="tx64 tx1500 rx64 rx1500 tcp_tx tcp_rx"
 for a in "$@"; do
 	case "$a" in
-	--quick) ROUNDS=1 SECS=2 WARM=1 MODE=quick ;;
+	--quick) ROUNDS=1 SECS=2 WARM=1 MODE=quick ALL_TESTS="tx64 rx64" ;;
 	*) echo "l2bench.sh: unknown argument '$a' (expected --quick)" >&2; exit 2 ;;
 	esac
 done
@@ -46,7 +48,7 @@ done
 ROUNDS=${VHX_BENCH_ROUNDS:-$ROUNDS}
 SECS=${VHX_BENCH_SECS:-$SECS}
 BACKENDS=${VHX_BENCH_BACKENDS:-qemu-noioev qemu vhost_net vhostx}
-TESTS=${VHX_BENCH_TESTS:-tx64 tx1500 rx64 rx1500 tcp_tx tcp_rx}
+TESTS=${VHX_BENCH_TESTS:-$ALL_TESTS}
 RAW=/tmp/l2bench-raw
 TR=/sys/kernel/tracing
 NAME=b
