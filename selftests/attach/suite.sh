@@ -33,14 +33,7 @@ at_need()
 
 at_setup()
 {
-	local m
-	if grep -qw svm /proc/cpuinfo; then m=kvm_amd; else m=kvm_intel; fi
-	modprobe $m || fail "modprobe $m"
-	wait_node /dev/kvm || fail "no /dev/kvm after modprobe $m: no nested virtualization"
-	[ -s "$L2_VMLINUX" ] || fail "$L2_VMLINUX missing (selftests/vm/run.sh extracts it)"
-	l2_prepare_initrd || fail "cannot build the L2 initramfs"
-	[ -s "$L2_INITRD" ] || fail "no L2 initramfs"
-	echo "$L2_INITRD" > "$L2_STATE/initrd"
+	l2_setup
 	[ -x "$AT_CTL" ] || fail "$AT_CTL missing: run 'make ctl' on the host"
 	modprobe -a tun tap || fail "modprobe tun tap"
 	modprobe -r vhost_net 2>/dev/null || true

@@ -42,6 +42,23 @@ l2_prepare_initrd()
 	"$L2_DIR/mkinitramfs.sh" "$L2_INITRD" >/dev/null
 }
 
+# The setup case of a suite that boots L2 guests: nested KVM (kvm_amd or
+# kvm_intel, then /dev/kvm), the L2 kernel and initramfs. Fails the case
+# (ktap's fail) when one is missing; records the initramfs for later cases.
+l2_setup()
+{
+	local m
+	if grep -qw svm /proc/cpuinfo; then m=kvm_amd; else m=kvm_intel; fi
+	modprobe $m || fail "modprobe $m"
+	wait_node /dev/kvm || fail "no /dev/kvm after modprobe $m: no nested virtualization"
+	[ -s "$L2_VMLINUX" ] || fail "$L2_VMLINUX missing (selftests/vm/run.sh extracts it)"
+	l2_prepare_initrd || fail "cannot build the L2 initramfs"
+	[ -s "$L2_INITRD" ] || fail "no L2 initramfs"
+	echo "$L2_INITRD" > "$L2_STATE/initrd"
+	echo "L2: $L2_VMLINUX + $L2_INITRD, -m $L2_MEM, /dev/kvm via $m"
+	qemu-system-x86_64 --version | head -n 1
+}
+
 l2_pid()
 {
 	cat "$L2_STATE/$1/pid" 2>/dev/null

@@ -35,17 +35,8 @@ qm_need()
 
 qm_setup()
 {
-	local m
-	if grep -qw svm /proc/cpuinfo; then m=kvm_amd; else m=kvm_intel; fi
-	modprobe $m || fail "modprobe $m"
-	wait_node /dev/kvm || fail "no /dev/kvm after modprobe $m: no nested virtualization"
-	[ -s "$L2_VMLINUX" ] || fail "$L2_VMLINUX missing (selftests/vm/run.sh extracts it)"
-	l2_prepare_initrd || fail "cannot build the L2 initramfs"
-	[ -s "$L2_INITRD" ] || fail "no L2 initramfs"
-	echo "L2: $L2_VMLINUX + $L2_INITRD, -m $L2_MEM, /dev/kvm via $m"
-	qemu-system-x86_64 --version | head -n 1
+	l2_setup
 	modprobe -a tun tap || fail "modprobe tun tap"
-	echo "$L2_INITRD" > "$L2_STATE/initrd"
 	touch "$QM_OK"
 	qm_slab_probe || fail "slab probe"
 }
