@@ -62,6 +62,20 @@ vhx_ndev()
 	echo "${n:-0}"
 }
 
+# Wait up to $1 s (default 5) for the last vhostx device to go; on timeout
+# list the devices that are left and fail.
+vhx_ndev_zero()
+{
+	local i
+	for i in $(seq $((${1:-5} * 10))); do
+		[ "$(vhx_ndev)" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "$(vhx_ndev) vhostx devices left:"
+	vhx_devices
+	return 1
+}
+
 # The module's live-object counts that are not zero, as "name count" lines.
 vhx_objects_left()
 {
