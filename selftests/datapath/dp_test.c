@@ -266,6 +266,8 @@ struct dp_cfg {
 	bool straddle;		/* buffers straddle GPA-adjacent regions */
 	unsigned int rx_buf;	/* bytes per RX buffer, header included */
 	unsigned int tx_buf;	/* bytes per TX slot, header included */
+	bool mq;		/* the tap is multi-queue */
+	const struct gd_tap *queue_of;	/* use another queue of this tap */
 };
 
 struct dp {
@@ -275,6 +277,8 @@ struct dp {
 	struct gd_tap tap;
 	uint64_t tx_slots, rx_slots;	/* gpa of per-head buffer slots */
 	uint8_t *scratch;		/* frame assembly */
+	uint8_t *seen;			/* RX seqs seen (any order), or NULL: in order */
+	uint32_t seen_n;
 	bool up;
 	/* flow state */
 	uint32_t tx_sent, tx_done, tx_used, rx_sent, rx_done;
@@ -427,13 +431,22 @@ static int dp_setup(struct dp *d, const struct dp_cfg *cfg)
 	}
 	if (!cfg->vhost_hdr)
 		flags = GD_TAP_VNET_HDR | GD_TAP_OFFLOAD;
-	snprintf(name, sizeof(name), "dpt%d", g_ntap++);
-	r = gd_tap_create(&d->tap, name, flags, (int)d->dev.hdr_len);
-	if (r)
-		return fail("tap %s: %s", name, strerror(-r));
-	r = gd_tap_set_mtu(&d->tap, DP_BIG_MAX - 14);
-	if (r)
-		return fail("tap mtu: %s", strerror(-r));
+	if (cfg->mq)
+		flags |= GD_TAP_MULTI_QUEUE;
+	if (cfg->queue_of) {
+		r = gd_tap_open_queue(&d->tap, cfg->queue_of);
+		if (r)
+			return fail("another queue of tap %s: %s", cfg->queue_of->name,
+				    strerror(-r));
+	} else {
+		snprintf(name, sizeof(name), "dpt%d", g_ntap++);
+		r = gd_tap_create(&d->tap, name, flags, (int)d->dev.hdr_len);
+		if (r)
+			return fail("tap %s: %s", name, strerror(-r));
+		r = gd_tap_set_mtu(&d->tap, DP_BIG_MAX - 14);
+		if (r)
+			return fail("tap mtu: %s", strerror(-r));
+	}
 	TRY(dp_attach(d));
 	d->up = true;
 	TRY(dp_rx_fill(d));
@@ -526,6 +539,14 @@ static int dp_check_seq(struct dp *d, const char *dir, uint32_t got, uint32_t *e
 {
 	if (got >= DP_STALE) {
 		d->stale++;
+		return 0;
+	}
+	if (d->seen) {
+		if (got >= d->seen_n)
+			return fail("%s: seq %u was never sent", dir, got);
+		if (d->seen[got]++)
+			return fail("%s: seq %u arrived twice", dir, got);
+		(*expect)++;
 		return 0;
 	}
 	if (got != *expect)
@@ -1388,6 +1409,122 @@ static int t_busypoll(void)
 	return other_device_works();
 }
 
+/* ---- cases: multi-queue RX ---- */
+
+#define MQ_FLOWS 64
+#define MQ_LEN 600
+
+/* Frame seq as TCP over IPv4, in one of MQ_FLOWS flows (the source port). */
+static int mq_inject(struct gd_tap *tap, uint8_t *b, uint32_t seq)
+{
+	uint16_t port = htons((uint16_t)(20000 + seq % MQ_FLOWS));
+	int r;
+
+	frame_build(b, seq, MQ_LEN, true, NULL);
+	memcpy(b + 34, &port, 2);
+	r = gd_tap_inject(tap, NULL, b, MQ_LEN);
+	return r ? fail("inject seq %u: %s", seq, strerror(-r)) : 0;
+}
+
+/* Sleep until either device interrupts, for at most 100 ms. */
+static void mq_wait(struct dp *q)
+{
+	struct pollfd p[2] = {
+		{ .fd = RXQ(&q[0])->call_fd, .events = POLLIN },
+		{ .fd = RXQ(&q[1])->call_fd, .events = POLLIN },
+	};
+	int i;
+
+	if (gd_vq_enable_cb(RXQ(&q[0])) && gd_vq_enable_cb(RXQ(&q[1])))
+		poll(p, 2, 100);
+	for (i = 0; i < 2; i++) {
+		gd_vq_disable_cb(RXQ(&q[i]));
+		if (p[i].revents & POLLIN)
+			gd_vq_wait_call(RXQ(&q[i]), 0);
+	}
+}
+
+/*
+ * Receive on both devices until @want frames in all came, or 15 s pass
+ * without one. Injects up to @win frames ahead, from *sent to @n.
+ */
+static int mq_run(struct dp *q, const struct dp_flow *f, uint32_t *sent, uint32_t n,
+		  uint32_t win, uint32_t want)
+{
+	uint64_t last = gd_now_ns();
+	uint32_t got, done;
+
+	for (;;) {
+		done = q[0].rx_done + q[1].rx_done;
+		if (done >= want)
+			return 0;
+		while (*sent < n && *sent - done < win)
+			TRY(mq_inject(&q[0].tap, q[0].scratch, (*sent)++));
+		TRY(dp_rx_reap(&q[0], f, &got));
+		if (got)
+			last = gd_now_ns();
+		TRY(dp_rx_reap(&q[1], f, &got));
+		if (got)
+			last = gd_now_ns();
+		if (q[0].rx_done + q[1].rx_done != done)
+			continue;
+		if (gd_now_ns() - last > 15000000000ull)
+			return fail("stalled: %u frames sent, %u and %u received",
+				    *sent, q[0].rx_done, q[1].rx_done);
+		mq_wait(q);
+	}
+}
+
+/*
+ * QEMU's queues=2: two devices on the two queues of one multi-queue tap. The
+ * tap spreads 64 TCP flows over both queues; every frame must arrive once,
+ * on one of them. First a flood, twice as deep as the rings (the queues run
+ * out of buffers and wait for kicks), then frames one at a time (each queue
+ * goes idle and must wake up for the next).
+ */
+static int t_rx_mq(void)
+{
+	struct dp_flow f = { .sizes = SZ_FIXED, .fixed = MQ_LEN };
+	struct dp_cfg c = dp_default();
+	uint32_t n = g_burst / 2, trickle = 300, sent = 0, i;
+	struct dp q[2];
+	uint8_t *seen;
+	int r;
+
+	seen = calloc(n + trickle, 1);
+	if (!seen)
+		return fail("calloc");
+	c.mq = true;
+	r = dp_setup(&q[0], &c);
+	if (r) {
+		dp_teardown(&q[0]);
+		free(seen);
+		return r;
+	}
+	c.queue_of = &q[0].tap;
+	r = dp_setup(&q[1], &c);
+	for (i = 0; i < 2; i++) {
+		q[i].seen = seen;
+		q[i].seen_n = n + trickle;
+	}
+	if (!r)
+		r = mq_run(q, &f, &sent, n, 2 * c.num, n);
+	if (!r)
+		diag("flood: %u frames, %u on queue 0, %u on queue 1", n, q[0].rx_done,
+		     q[1].rx_done);
+	if (!r && (!q[0].rx_done || !q[1].rx_done))
+		r = fail("the tap used one queue only: the case tests nothing");
+	for (i = 0; !r && i < trickle; i++)
+		r = mq_run(q, &f, &sent, n + i + 1, 1, n + i + 1);
+	if (!r)
+		diag("one at a time: %u frames, then %u on queue 0, %u on queue 1", trickle,
+		     q[0].rx_done, q[1].rx_done);
+	dp_teardown(&q[1]);
+	dp_teardown(&q[0]);
+	free(seen);
+	return r;
+}
+
 static int t_tap_deleted(void)
 {
 	struct dp_cfg c = dp_default();
@@ -2087,6 +2224,7 @@ static const struct dp_case cases[] = {
 	{ "rx_one", t_rx_one, "one packet tap -> guest" },
 	{ "tx_burst", t_tx_burst, "100k TX packets 60-1514 B and 64 KB GSO, checked, in order" },
 	{ "rx_burst", t_rx_burst, "100k RX packets 60-1514 B and 64 KB, checked, in order" },
+	{ "rx_mq", t_rx_mq, "multi-queue tap, one device per queue: 50k frames of 64 flows, then one at a time" },
 	{ "rx_mergeable", t_rx_mergeable, "mergeable RX, frames spanning many 256-byte buffers" },
 	{ "indirect", t_indirect, "indirect descriptors (every other chain), header split" },
 	{ "no_indirect", t_no_indirect, "without VIRTIO_RING_F_INDIRECT_DESC" },

@@ -730,10 +730,12 @@ err:
 	return one;
 }
 
-int gd_tap_create(struct gd_tap *t, const char *name, unsigned int flags, int vnet_hdr_sz)
+/* Open /dev/net/tun as queue of tap @name (created if new): t->fd only. */
+static int gd_tap_open_fd(struct gd_tap *t, const char *name, unsigned int flags,
+			  int vnet_hdr_sz)
 {
 	struct ifreq ifr;
-	int s, r;
+	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->cap = t->inj = -1;
@@ -743,7 +745,11 @@ int gd_tap_create(struct gd_tap *t, const char *name, unsigned int flags, int vn
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | ((flags & GD_TAP_VNET_HDR) ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (flags & GD_TAP_VNET_HDR)
+		ifr.ifr_flags |= IFF_VNET_HDR;
+	if (flags & GD_TAP_MULTI_QUEUE)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
 		goto err;
 	snprintf(t->name, IFNAMSIZ, "%s", ifr.ifr_name);
@@ -755,10 +761,40 @@ int gd_tap_create(struct gd_tap *t, const char *name, unsigned int flags, int vn
 	if ((flags & GD_TAP_OFFLOAD) &&
 	    ioctl(t->fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0)
 		goto err;
+	return 0;
+err:
+	r = -errno;
+	close(t->fd);
+	t->fd = -1;
+	return r;
+}
 
+int gd_tap_open_queue(struct gd_tap *q, const struct gd_tap *of)
+{
+	int r;
+
+	if (!(of->flags & GD_TAP_MULTI_QUEUE))
+		return -EINVAL;
+	r = gd_tap_open_fd(q, of->name, of->flags, of->vnet_hdr_sz);
+	if (!r)
+		q->ifindex = of->ifindex;
+	return r;
+}
+
+int gd_tap_create(struct gd_tap *t, const char *name, unsigned int flags, int vnet_hdr_sz)
+{
+	struct ifreq ifr;
+	int s, r;
+
+	r = gd_tap_open_fd(t, name, flags, vnet_hdr_sz);
+	if (r)
+		return r;
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		goto err;
+	if (s < 0) {
+		r = -errno;
+		gd_tap_close(t);
+		return r;
+	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
 	ifr.ifr_qlen = 8192;
@@ -792,10 +828,6 @@ int gd_tap_create(struct gd_tap *t, const char *name, unsigned int flags, int vn
 err_s:
 	r = -errno;
 	close(s);
-	gd_tap_close(t);
-	return r;
-err:
-	r = -errno;
 	gd_tap_close(t);
 	return r;
 }

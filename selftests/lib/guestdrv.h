@@ -169,6 +169,7 @@ int gd_vq_restart(struct gd_vq *vq, int backend_fd);
 /* tap */
 #define GD_TAP_VNET_HDR	(1u << 0)	/* IFF_VNET_HDR + TUNSETVNETHDRSZ */
 #define GD_TAP_OFFLOAD	(1u << 1)	/* TUNSETOFFLOAD CSUM|TSO4|TSO6 */
+#define GD_TAP_MULTI_QUEUE (1u << 2)	/* IFF_MULTI_QUEUE: see gd_tap_open_queue() */
 
 struct gd_tap {
 	int fd;
@@ -184,6 +185,11 @@ struct gd_tap {
 int gd_netns_private(void);
 int gd_tap_create(struct gd_tap *t, const char *name, unsigned int flags, int vnet_hdr_sz);
 int gd_tap_set_mtu(struct gd_tap *t, int mtu);
+/*
+ * Another queue of the multi-queue tap @of, as QEMU opens one per queue pair:
+ * only q->fd is set (no capture or inject sockets: use @of's).
+ */
+int gd_tap_open_queue(struct gd_tap *q, const struct gd_tap *of);
 void gd_tap_close(struct gd_tap *t);
 int gd_tap_delete_link(const struct gd_tap *t);	/* RTM_DELLINK while the fd stays open */
 /* Frame toward the guest; h may be NULL (no GSO). */
