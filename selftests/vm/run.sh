@@ -102,12 +102,14 @@ RUN=$(mktemp -d "$VM_OUT/runs/run.XXXXXX") || die "cannot create a run directory
 } > "$RUN/cmd.sh"
 
 T0=$(date +%s)
+# loglevel 5: warnings reach the console, so a soft lockup or a WARN comes
+# with its stack trace even when the guest dies before dmesg is saved.
 # shellcheck disable=SC2086
 timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "$VM_CPU" \
 	-smp "$VM_SMP" -m "$VM_MEM" \
 	-nodefaults -no-user-config -nographic -no-reboot -vga none \
 	-kernel "$VMLINUX" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 loglevel=$((VERBOSE ? 7 : 4)) edd=off vhx.run=$RUN vhx.out=$VM_OUT $VM_APPEND" \
+	-append "console=ttyS0 panic=-1 loglevel=$((VERBOSE ? 7 : 5)) edd=off vhx.run=$RUN vhx.out=$VM_OUT $VM_APPEND" \
 	-serial "file:$RUN/console.log" \
 	-chardev stdio,id=cmdout,signal=off -serial chardev:cmdout \
 	-fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \
