@@ -143,6 +143,8 @@ static int vhx_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (key && !(key_to_poll(key) & poll->mask))
 		return 0;
+	if (READ_ONCE(poll->muted))
+		return 0;
 	if (poll->on_wake)
 		poll->on_wake(poll);
 	vhx_work_queue(poll->worker, poll->work);
@@ -164,6 +166,7 @@ void vhx_poll_init(struct vhx_poll *poll, struct vhx_worker *worker,
 	init_waitqueue_func_entry(&poll->wait, vhx_poll_wake);
 	init_poll_funcptr(&poll->table, vhx_poll_queue_proc);
 	poll->mask = mask;
+	poll->muted = false;
 	poll->worker = worker;
 	poll->work = work;
 	poll->wqh = NULL;

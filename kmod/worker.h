@@ -37,6 +37,12 @@ struct vhx_poll {
 	struct vhx_work *work;
 	__poll_t mask;
 	/*
+	 * While set, wake-ups are ignored but the entry stays hooked, so
+	 * muting and unmuting never take the wait-queue lock. Written by the
+	 * queue's owner (under its vq->mutex), read locklessly by the wake-up.
+	 */
+	bool muted;
+	/*
 	 * Called from the wake-up, under the wait-queue lock of the file
 	 * being polled (so calls for one file never run concurrently).
 	 */
@@ -65,5 +71,24 @@ void vhx_poll_init(struct vhx_poll *poll, struct vhx_worker *worker,
 		   struct vhx_work *work, __poll_t mask);
 int vhx_poll_start(struct vhx_poll *poll, struct file *file);
 void vhx_poll_stop(struct vhx_poll *poll);
+
+/*
+ * Ignore wake-ups from now on, or take them again. After unmuting, the
+ * caller must look at the file once more (the wake-up it ignored may have
+ * been the last one): vhx_poll_unmute() orders that look after the flag, and
+ * the waker orders its data before reading the flag (wq_has_sleeper()'s
+ * barrier, for sockets), so at least one of them sees the other.
+ */
+static inline void vhx_poll_mute(struct vhx_poll *poll)
+{
+	WRITE_ONCE(poll->muted, true);
+}
+
+static inline void vhx_poll_unmute(struct vhx_poll *poll)
+{
+	WRITE_ONCE(poll->muted, false);
+	/* The flag before the caller's look; pairs with the waker's barrier. */
+	smp_mb();
+}
 
 #endif /* _VHX_WORKER_H */
