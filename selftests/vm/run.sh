@@ -109,27 +109,81 @@ timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "$VM_CPU" \
 	-smp "$VM_SMP" -m "$VM_MEM" \
 	-nodefaults -no-user-config -nographic -no-reboot -vga none \
 	-kernel "$VMLINUX" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 loglevel=$((VERBOSE ? 7 : 5)) edd=off vhx.run=$RUN vhx.out=$VM_OUT $VM_APPEND" \
+	-append "console=ttyS0 panic=-1 loglevel=$((VERBOSE ? 7 : 5)) nokaslr edd=off vhx.run=$RUN vhx.out=$VM_OUT $VM_APPEND" \
 	-serial "file:$RUN/console.log" \
 	-chardev stdio,id=cmdout,signal=off -serial chardev:cmdout \
 	-fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 	-fsdev "local,id=out,path=$VM_OUT,security_model=none" \
 	-device virtio-9p-pci,fsdev=out,mount_tag=vmout \
+	-monitor "unix:$RUN/monitor.sock,server=on,wait=off" \
 	$VM_QEMU_ARGS </dev/null 2> "$RUN/qemu-stderr.log" &
 QPID=$!
 if [ $VERBOSE = 1 ]; then
 	tail -n +1 --pid=$QPID -F "$RUN/console.log" 2>/dev/null | sed 's/^/[console] /' >&2 &
 fi
+# monitor CMD: one HMP command to the guest's QEMU (the socket is there for a
+# person too: socat - UNIX-CONNECT:$RUN/monitor.sock).
+monitor()
+{
+	python3 - "$RUN/monitor.sock" "$1" <<'PY' 2>/dev/null
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+time.sleep(1)
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except OSError:
+    pass
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
+
+# Where each CPU of a guest that will not finish is: its registers and the
+# kernel symbol of its RIP (from the kallsyms the guest's init saved), into
+# $RUN/cpus.txt.
+cpu_dump()
+{
+	monitor "info registers -a" > "$RUN/cpus.txt"
+	python3 - "$VM_OUT/kallsyms-$KVER" "$RUN/cpus.txt" <<'PY' 2>/dev/null
+import bisect, re, sys
+syms = []
+for line in open(sys.argv[1]):
+    a, t, name = line.split()[:3]
+    if t in "tTwW":
+        syms.append((int(a, 16), name))
+syms.sort()
+addrs = [a for a, _ in syms]
+with open(sys.argv[2], "a") as out:
+    for rip in re.findall(r"RIP=([0-9a-f]+)", open(sys.argv[2]).read()):
+        r = int(rip, 16)
+        i = bisect.bisect_right(addrs, r) - 1
+        where = f"{syms[i][1]}+{r - syms[i][0]:#x}" if i >= 0 else "?"
+        out.write(f"RIP {rip}: {where}\n")
+PY
+}
+
 # A guest whose CPUs have all been stuck for 5 minutes does not come back:
 # seen twice with nested KVM under TCG, every CPU of the test VM stuck with
 # no vhostx code on its stack. Stop it then instead of at VM_TIMEOUT.
 (
+	t=0
 	while kill -0 $QPID 2>/dev/null; do
 		sleep 10
+		t=$((t + 10))
+		# just before timeout(1) kills it: where is it stuck?
+		[ $t -ne $(((VM_TIMEOUT - 15) / 10 * 10)) ] || cpu_dump
 		if grep -qE 'soft lockup - CPU#[0-9]+ stuck for ([3-9][0-9]{2}|[0-9]{4,})s' \
 			"$RUN/console.log" 2>/dev/null; then
 			touch "$RUN/hung"
+			cpu_dump
 			kill $QPID 2>/dev/null
 			break
 		fi
@@ -155,6 +209,7 @@ if [ ! -f "$RUN/rc" ]; then
 		RC=125
 	fi
 	tail -n 60 "$RUN/console.log" >&2
+	[ ! -s "$RUN/cpus.txt" ] || { echo "vm: where the CPUs were:" >&2; grep '^RIP ' "$RUN/cpus.txt" >&2; }
 	exit $RC
 fi
 
