@@ -98,6 +98,7 @@ UPROBES=0
 # VHX_BENCH_COPYPROBES=0: no copy probes (each costs the probed thread a
 # little per packet, and vhost_net's TX path has none; see benchmarks.md).
 COPYPROBES=${VHX_BENCH_COPYPROBES:-1}
+PERF=${VHX_BENCH_PERF:-0}
 
 trace_setup()
 {
@@ -285,7 +286,7 @@ measure()
 	case $test in tx*|tcp_*) wait_tap_rx 60 || say "$test: no frames from the guest after 60 s" ;; esac
 	sleep "$WARM"
 	snap "$d/A"
-	sleep "$SECS"
+	window "$d"
 	snap "$d/B"
 	l2_wait_done $NAME $((WARM + SECS + 60)) > "$d/guest" 2>&1 || say "$test: guest: $(tail -n 3 "$d/guest")"
 	case $test in
@@ -300,6 +301,29 @@ measure()
 		;;
 	esac
 	echo "$test $size" > "$d/test"
+}
+
+# window DIR: the measurement window. With VHX_BENCH_PERF=1, perf samples
+# every CPU meanwhile (cpu-clock: the test VM has no PMU) and DIR/perf.txt
+# gets the top symbols per thread; it costs CPU, so the rates drop.
+window()
+{
+	if [ "$PERF" = 1 ]; then
+		perf record -q -e cpu-clock -F 2000 -a -g -o "$1/perf.data" -- sleep "$SECS" 2>/dev/null
+		return
+	fi
+	sleep "$SECS"
+}
+
+perf_report()
+{
+	local f
+	for f in "$RAW"/*/*/*/perf.data; do
+		[ -f "$f" ] || continue
+		perf report -q -i "$f" --stdio --no-children --sort comm,sym -g none \
+			--percent-limit 0.5 > "${f%.data}.txt" 2>/dev/null
+		rm -f "$f"
+	done
 }
 
 # wait_tap_rx SECONDS: until the tap has received 10 frames more than now.
@@ -414,6 +438,7 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 echo "elapsed $(($(date +%s) - T0))" >> "$RAW/meta"
+[ "$PERF" = 0 ] || perf_report
 
 tar -C "$(dirname "$RAW")" -czf "$OUT/l2bench-raw.tar.gz" "$(basename "$RAW")"
 python3 "$SELFTESTS/bench/l2report.py" "$RAW" "$OUT/l2bench.json"
