@@ -257,6 +257,7 @@ measure()
 {
 	local d=$1 test=$2 size=0 srv=
 	mkdir -p "$d"
+	perf_start "$d"
 	case $test in
 	tx*)
 		size=$((${test#tx} == 64 ? 60 : 1514))
@@ -286,8 +287,9 @@ measure()
 	case $test in tx*|tcp_*) wait_tap_rx 60 || say "$test: no frames from the guest after 60 s" ;; esac
 	sleep "$WARM"
 	snap "$d/A"
-	window "$d"
+	sleep "$SECS"
 	snap "$d/B"
+	perf_stop
 	l2_wait_done $NAME $((WARM + SECS + 60)) > "$d/guest" 2>&1 || say "$test: guest: $(tail -n 3 "$d/guest")"
 	case $test in
 	rx*)
@@ -303,16 +305,25 @@ measure()
 	echo "$test $size" > "$d/test"
 }
 
-# window DIR: the measurement window. With VHX_BENCH_PERF=1, perf samples
-# every CPU meanwhile (cpu-clock: the test VM has no PMU) and DIR/perf.txt
-# gets the top symbols per thread; it costs CPU, so the rates drop.
-window()
+# perf_start DIR / perf_stop: with VHX_BENCH_PERF=1, perf samples every CPU
+# (cpu-clock: the test VM has no PMU) from before the load starts until the
+# window ends, and DIR/perf.txt gets the top symbols per thread. perf takes
+# seconds to start under TCG and costs CPU, so the rates drop.
+perf_start()
 {
-	if [ "$PERF" = 1 ]; then
-		perf record -q -e cpu-clock -F 2000 -a -g -o "$1/perf.data" -- sleep "$SECS" 2>/dev/null
-		return
-	fi
-	sleep "$SECS"
+	local i
+	[ "$PERF" = 1 ] || return 0
+	perf record -q -e cpu-clock -F 2000 -a -g -o "$1/perf.data" > /dev/null 2>&1 &
+	PERF_PID=$!
+	for i in $(seq 300); do [ -s "$1/perf.data" ] && break; sleep 0.1; done
+	sleep 1
+}
+
+perf_stop()
+{
+	[ "$PERF" = 1 ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null
 }
 
 perf_report()
@@ -320,8 +331,13 @@ perf_report()
 	local f
 	for f in "$RAW"/*/*/*/perf.data; do
 		[ -f "$f" ] || continue
-		perf report -q -i "$f" --stdio --no-children --sort comm,sym -g none \
-			--percent-limit 0.5 > "${f%.data}.txt" 2>/dev/null
+		{
+			echo "# by thread"
+			perf report -q -i "$f" --stdio --no-children --sort comm -g none
+			echo "# by thread and symbol"
+			perf report -q -i "$f" --stdio --no-children --sort comm,sym -g none \
+				--percent-limit 0.5
+		} > "${f%.data}.txt" 2>/dev/null
 		rm -f "$f"
 	done
 }
