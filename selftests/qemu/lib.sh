@@ -215,17 +215,27 @@ l2_wait_done()
 }
 
 # l2_cmd NAME TIMEOUT COMMAND: run COMMAND in the guest; its output on stdout.
+# If the agent starts over ("@@ready" again, same boot) before the command is
+# done, the command never ran (the agent reads a whole line before it runs
+# anything): send it once more. Seen once in a fresh-clone make check, right
+# after boot, with the command echoed back.
 l2_cmd()
 {
-	local name=$1 t=$2 d seq rc
+	local name=$1 t=$2 d seq rc try
 	shift 2
 	d=$L2_STATE/$name
-	seq=$(($(cat "$d/seq") + 1))
-	echo $seq > "$d/seq"
-	exec 7<>"$d/ctl.in" || return 1
-	printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
-	exec 7>&-
-	l2_read_until "$name" "^@@done $seq rc=([0-9]+)@@" "$t" || return 124
+	for try in 1 2; do
+		seq=$(($(cat "$d/seq") + 1))
+		echo $seq > "$d/seq"
+		exec 7<>"$d/ctl.in" || return 1
+		printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
+		exec 7>&-
+		l2_read_until "$name" "^@@done $seq rc=([0-9]+)@@|@@ready [-0-9a-f]+@@" "$t" ||
+			return 124
+		[[ $L2_LINE =~ ^@@done ]] && break
+		echo "(the guest's agent started over; command sent again)" >&2
+	done
+	[[ $L2_LINE =~ ^@@done ]] || return 124
 	rc=${L2_LINE#*rc=}
 	return "${rc%@@}"
 }
