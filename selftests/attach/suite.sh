@@ -447,6 +447,7 @@ ktap_case "attach: vhost_net: attach with --device /dev/vhost-net, traffic, deta
 ktap_case "attach: q35: attach onto a free pcie-root-port, ping, detach" at_q35
 
 l2_kill_all
+l2_kvm_keeper_stop
 for t in vxa0 vxm0 vxf0 vxf1 vxnew0; do
 	ip link del "$t" 2>/dev/null
 done

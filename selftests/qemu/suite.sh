@@ -506,6 +506,7 @@ ktap_case "qemu: vhostx: SIGKILL during traffic frees every device, rmmod works,
 ktap_case "qemu: vhostx: 20 attach/kill cycles: own objects zero, kmalloc caches at baseline, rmmod" qm_leak
 
 l2_kill_all
+l2_kvm_keeper_stop
 for t in /sys/class/net/vxt-*; do
 	[ -e "$t" ] && ip link del "$(basename "$t")"
 done
