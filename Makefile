@@ -4,6 +4,8 @@
 #
 #   make            build kmod/vhostx.ko and ctl/ (vhostxctl)
 #   make check      host unit tests, then the kselftest-style suite in a QEMU guest
+#   make check-flaky SUITE=qemu N=10  one in-VM suite N times in one boot,
+#                   pass counts per case (the harness's stress test)
 #   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 300)
 #   make bench      vhostx vs vhost_net vs QEMU userspace under an L2 guest: exits, copies, pps
 #   make bench-check  fail if vhostx < 0.9x vhost_net (quick simulator table)
@@ -25,13 +27,13 @@ JOBS ?= $(shell nproc)
 
 export KVER KDIR BUILD
 
-.PHONY: all module ctl selftests l2-initramfs host-tests deps check check-unit check-vm demo \
+.PHONY: all module ctl selftests l2-initramfs host-tests deps check check-unit check-vm check-flaky demo \
 	fuzz bench bench-check install uninstall clean help
 
 all: module ctl
 
 help:
-	@sed -n '3,17p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 module:
 	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -100,6 +102,15 @@ check-unit: ctl host-tests
 check-vm: module ctl selftests
 	VM_MEM=$${VM_MEM:-3G} VM_TIMEOUT=$${VM_TIMEOUT:-4500} \
 		$(TOP)/selftests/vm/run.sh $(TOP)/selftests/run_suite.sh
+
+# One suite N times in one boot of the test VM (selftests/flaky.sh): pass
+# counts per case. Up to 15 minutes a round on a loaded host.
+SUITE ?= qemu
+N ?= 10
+check-flaky: deps
+	$(MAKE) module ctl selftests
+	VM_MEM=$${VM_MEM:-3G} VM_TIMEOUT=$${VM_TIMEOUT:-$$(( $(N) * 900 + 300 ))} \
+		$(TOP)/selftests/vm/run.sh $(TOP)/selftests/flaky.sh $(SUITE) $(N)
 
 demo: deps
 	$(MAKE) module ctl selftests

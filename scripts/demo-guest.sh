@@ -79,21 +79,10 @@ echo | say
 step "5. traffic: ping both ways, then ${MB} MiB over TCP each way (MD5 checked)"
 busybox ping -c 3 -W 5 $L2_GUEST_IP | tail -n 2 | say
 l2_cmd demo 30 "ping -c 3 -W 5 $L2_HOST_IP" | tail -n 2 | say
-bytes=$((MB << 20))
-python3 "$L2_DIR/xfer.py" send $L2_GUEST_IP 5001 $bytes 240 > "$L2_STATE/in" 2>&1 &
-out=$(l2_cmd demo 240 "nc -l -p 5001 > /tmp/rx; md5sum /tmp/rx | cut -d' ' -f1")
-wait $! || die "transfer failed: $(cat "$L2_STATE/in")"
-read -r _ sum _ _ _ secs < "$L2_STATE/in"
-echo "host -> guest: ${MB} MiB in ${secs}s; md5 sent $sum, received $out" | say
-[ "$sum" = "$out" ] || die "checksum mismatch"
-rm -f "$L2_STATE/ready"
-python3 "$L2_DIR/xfer.py" recv 5002 "$L2_STATE/ready" 240 > "$L2_STATE/out" 2>&1 &
-for _ in $(seq 100); do [ -e "$L2_STATE/ready" ] && break; sleep 0.1; done
-l2_cmd demo 240 "nc $L2_HOST_IP 5002 < /tmp/rx; rm -f /tmp/rx" >/dev/null
-wait $! || die "transfer failed: $(cat "$L2_STATE/out")"
-read -r _ out _ _ _ secs < "$L2_STATE/out"
-echo "guest -> host: ${MB} MiB in ${secs}s; md5 received $out" | say
-[ "$sum" = "$out" ] || die "checksum mismatch"
+echo "(in: host -> guest, out: the same bytes back; MD5 at both ends)" | say
+l2_xfer demo $((MB << 20)) > "$L2_STATE/xfer" 2>&1 && rc=0 || rc=$?
+say < "$L2_STATE/xfer"
+[ $rc = 0 ] || die "transfer failed"
 if l2_cmd demo 10 "command -v iperf3" >/dev/null 2>&1; then
 	iperf3 -s -1 -B $L2_HOST_IP >/dev/null 2>&1 &
 	sleep 1

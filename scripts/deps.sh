@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Install every Debian package the project needs. Idempotent, and a quick
-# no-op when everything is present (one dpkg-query, no apt at all).
+# Install every Debian package the project needs, then the test VM's private
+# QEMU (scripts/vm-qemu.sh). Idempotent, and a quick no-op when everything is
+# present (dpkg-query and a directory test, no apt at all).
 set -eu
 
 PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-utils udev
@@ -17,12 +18,16 @@ for p in $PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
 	case "$st" in ii*) ;; *) missing="$missing $p" ;; esac
 done
-[ -z "$missing" ] && exit 0
 
-echo "deps: installing:$missing"
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# QEMU 10 for selftests/vm, unpacked privately (prints its wrapper's path)
+"$(dirname "$0")/vm-qemu.sh" > /dev/null

@@ -93,35 +93,6 @@ at_ping()
 		{ echo "guest ping $L2_HOST_IP: lost replies"; return 1; }
 }
 
-# at_xfer NAME BYTES: BYTES L1 -> guest, then back; the MD5s must match.
-at_xfer()
-{
-	local name=$1 bytes=$2 d s out sum1 sum2 t n
-	d=$L2_STATE/$name
-	t=$((60 + bytes / 100000))
-	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5001 "$bytes" "$t" >"$d/xfer-in" 2>&1 &
-	s=$!
-	out=$(l2_cmd "$name" "$t" "nc -l -p 5001 > /tmp/rx; md5sum /tmp/rx; wc -c < /tmp/rx") ||
-		{ kill $s 2>/dev/null; echo "guest receive failed: $out"; return 1; }
-	wait $s || { echo "sender failed: $(cat "$d/xfer-in")"; return 1; }
-	read -r _ sum1 _ _ _ _ < "$d/xfer-in"
-	sum2=$(printf '%s\n' "$out" | awk '/\/tmp\/rx/ { print $1 }')
-	n=$(printf '%s\n' "$out" | tail -n 1)
-	echo "L1 -> guest: sent md5 $sum1, guest got md5 $sum2, $n bytes"
-	[ "$sum1" = "$sum2" ] && [ "$n" = "$bytes" ] || { echo "mismatch L1 -> guest"; return 1; }
-	rm -f "$d/ready"
-	$L2_PY "$L2_DIR/xfer.py" recv 5002 "$d/ready" "$t" >"$d/xfer-out" 2>&1 &
-	s=$!
-	for _ in $(seq 100); do [ -e "$d/ready" ] && break; sleep 0.1; done
-	[ -e "$d/ready" ] || { kill $s 2>/dev/null; echo "receiver did not start"; return 1; }
-	out=$(l2_cmd "$name" "$t" "nc $L2_HOST_IP 5002 < /tmp/rx; rm -f /tmp/rx") ||
-		{ kill $s 2>/dev/null; echo "guest send failed: $out"; return 1; }
-	wait $s || { echo "receiver failed: $(cat "$d/xfer-out")"; return 1; }
-	read -r _ sum2 _ n _ _ < "$d/xfer-out"
-	echo "guest -> L1: L1 got md5 $sum2, $n bytes"
-	[ "$sum1" = "$sum2" ] && [ "$n" = "$bytes" ] || { echo "mismatch guest -> L1"; return 1; }
-}
-
 # at_attach NAME ARGS...: vhostxctl -j attach to guest NAME; the JSON goes to
 # $L2_STATE/NAME/attach.json, the text to stdout. --timeout is
 # $AT_ATTACH_TIMEOUT, else $AT_TIMEOUT.
@@ -184,7 +155,7 @@ at_traffic()
 {
 	at_need a
 	at_ping a || fail "ping"
-	at_xfer a $((AT_MB << 20)) || fail "transfer"
+	l2_xfer a $((AT_MB << 20)) || fail "transfer"
 }
 
 # vhostxctl stats -j: the attached device's counters cover the transfer.
@@ -227,14 +198,14 @@ at_again()
 	at_attach a --tap vxa0 --mac $L2_MAC --id net1 || fail "attach again"
 	at_guest_net a || fail "guest eth0"
 	at_ping a || fail "ping"
-	at_xfer a $((2 << 20)) || fail "transfer"
+	l2_xfer a $((2 << 20)) || fail "transfer"
 }
 
 # 2 queue pairs, 2 vCPUs: one flow per vCPU each way; both vhostx devices
 # move packets in both directions.
 at_mq()
 {
-	local out pid devs d ok=1
+	local out pid devs d t ok=1
 	ip link del vxa0 2>/dev/null || true
 	at_boot m 2
 	at_tap vxm0 multi_queue || fail "tap vxm0"
@@ -247,9 +218,10 @@ at_mq()
 	echo "guest queues: $out"
 	[ "$out" = "rx-0 rx-1 tx-0 tx-1" ] || fail "the guest does not have two queue pairs"
 	l2_cmd m 20 "ethtool -L eth0 combined 2" >/dev/null 2>&1 || true
-	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5101 $((2 << 20)) 150 > "$L2_STATE/m/in1" 2>&1 &
-	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5102 $((2 << 20)) 150 > "$L2_STATE/m/in2" 2>&1 &
-	out=$(l2_cmd m 180 "taskset 1 nc -l -p 5101 > /tmp/a & taskset 2 nc -l -p 5102 > /tmp/b & wait;
+	t=$(l2_deadline $((4 << 20)))	# two 2 MiB flows at once
+	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5101 $((2 << 20)) $t > "$L2_STATE/m/in1" 2>&1 &
+	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5102 $((2 << 20)) $t > "$L2_STATE/m/in2" 2>&1 &
+	out=$(l2_cmd m $((t + 30)) "taskset 1 nc -l -p 5101 > /tmp/a & taskset 2 nc -l -p 5102 > /tmp/b & wait;
 		md5sum /tmp/a /tmp/b; taskset 1 ping -c 2 $L2_HOST_IP >/dev/null; taskset 2 ping -c 2 $L2_HOST_IP >/dev/null") ||
 		fail "guest receive: $out"
 	wait
@@ -404,7 +376,7 @@ at_vhost_net()
 	[ "$(vhx_ndev)" = 0 ] || fail "vhostx devices appeared"
 	at_guest_net f || fail "guest eth0"
 	at_ping f || fail "ping"
-	at_xfer f $((2 << 20)) || fail "transfer"
+	l2_xfer f $((2 << 20)) || fail "transfer"
 	"$AT_CTL" detach --qmp "$L2_STATE/f/qmp.sock" --id vn0 --timeout "$AT_TIMEOUT" || fail "detach"
 	at_nothing_left f 0 || fail "something left"
 	for _ in $(seq 50); do pgrep -x "vhost-$pid" >/dev/null || break; sleep 0.1; done

@@ -10,10 +10,20 @@
 #   l2_wait_ready NAME [OLD_BOOT_ID]   wait for the guest's agent
 #   l2_cmd NAME TIMEOUT COMMAND        run COMMAND in the guest (sh -c), print
 #                                      its output, return its status
-#   l2_send NAME COMMAND               run COMMAND in the guest, do not wait
+#   l2_send NAME COMMAND               start COMMAND in the guest (waits for
+#                                      its ack only); l2_wait_done waits for it
+#   l2_xfer NAME BYTES                 BYTES over TCP each way, MD5-checked
+#   l2_diag NAME                       what each side saw last (on failures)
 #   l2_kill NAME [SIGNAL]              stop QEMU (SIGKILL by default), wait for it
 #   l2_pid NAME
 # The guest's eth0 is $L2_GUEST_IP, the tap on this side is $L2_HOST_IP.
+#
+# The agent (selftests/qemu/l2-init) listens on a virtio-serial port of its
+# own (L2_AGENT_ARGS), not on a serial console: nothing else writes to it and
+# no tty echoes or edits what crosses it. Each command carries a sequence
+# number; the agent acks it before it runs it and never runs a number twice,
+# so a command the host saw no ack for can be sent again safely, and the host
+# always knows whether a command started, finished or never arrived.
 
 L2_DIR=$SELFTESTS/qemu
 L2_KVER=$("$TOP/scripts/kver.sh")
@@ -118,6 +128,16 @@ pid_gone()
 # perf's static key in __schedule. Without a PMU, KVM creates none.
 L2_CPU="host,pmu=off"
 
+# l2_agent_args DIR: QEMU's arguments for the agent's port: a virtio-serial
+# port named vhx.agent on the FIFOs DIR/ctl.in and DIR/ctl.out (made here).
+# (The caller word-splits the output: DIR has no blanks.)
+l2_agent_args()
+{
+	[ -p "$1/ctl.in" ] || mkfifo "$1/ctl.in" "$1/ctl.out" || return 1
+	echo "-device virtio-serial-pci,id=vser0 -chardev pipe,id=ctl,path=$1/ctl" \
+		"-device virtserialport,bus=vser0.0,chardev=ctl,name=vhx.agent"
+}
+
 l2_start()
 {
 	local name=$1 node=$2 queues=${3:-1} smp=${4:-1} d tap pid netdev dev
@@ -136,7 +156,6 @@ l2_start()
 		ip addr add $L2_HOST_IP/24 dev "$tap" && ip link set "$tap" up || return 1
 		echo "$tap" > "$d/tap"
 	fi
-	mkfifo "$d/ctl.in" "$d/ctl.out" || return 1
 	echo 0 > "$d/seq"
 	dev=virtio-net-pci,netdev=n0,mac=$L2_MAC
 	if [ "$queues" -gt 1 ]; then
@@ -148,12 +167,12 @@ l2_start()
 		netdev=tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off
 	fi
 	[ -z "${L2_DEV_OPTS:-}" ] || dev=$dev,$L2_DEV_OPTS
+	# shellcheck disable=SC2046
 	set -- "${L2_QEMU:-qemu-system-x86_64}" -name "l2-$name,debug-threads=on" -accel kvm -cpu "$L2_CPU" -smp "$smp" -m "$L2_MEM" \
 		-nodefaults -no-user-config -display none -vga none -monitor none \
 		-kernel "$L2_VMLINUX" -initrd "$L2_INITRD" \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 vhx.ip=$L2_GUEST_IP/24" \
-		-serial "file:$d/console.log" \
-		-chardev "pipe,id=ctl,path=$d/ctl" -serial chardev:ctl \
+		-serial "file:$d/console.log" $(l2_agent_args "$d") \
 		-netdev "$netdev" -device "$dev"
 	echo "$*" > "$d/cmdline"
 	# The vhost fd is opened for QEMU alone: a copy in this shell would keep
@@ -172,27 +191,32 @@ l2_start()
 	date +%s.%N > "$d/t_start"
 }
 
-# Read the control channel until a line matching the ERE $2 (or the timeout,
-# $3 seconds); print the lines before it; the matching line goes to $L2_LINE.
+# l2_read_until NAME ERE TIMEOUT: read the agent's channel until a line that
+# matches ERE (anywhere in the line), or TIMEOUT seconds. Prints the lines
+# before it, and the part of the matching line before the match (output that
+# did not end in a newline); the match goes to $L2_LINE. Every line read is
+# also appended to $d/agent.log, the host's record of the channel.
 # The FIFOs are opened read-write so that the open cannot block when QEMU has
 # died (or never started).
 l2_read_until()
 {
-	local name=$1 re=$2 t=$3 d end now line pid part=
+	local name=$1 re=$2 t=$3 d end line pid part='' pre
 	d=$L2_STATE/$name
 	pid=$(l2_pid "$name")
 	end=$(($(date +%s) + t))
 	L2_LINE=
 	exec 8<>"$d/ctl.out" || return 1
 	while :; do
-		now=$(date +%s)
-		[ "$now" -lt "$end" ] || { exec 8<&-; echo "timeout after ${t}s waiting for /$re/"; return 124; }
+		[ "$(date +%s)" -lt "$end" ] || { exec 8<&-; echo "timeout after ${t}s waiting for /$re/"; return 124; }
 		# (no EOF on a FIFO opened read-write: look at QEMU every second)
 		if IFS= read -r -t 1 line <&8; then
 			line=$part$line
 			part=
+			printf '%s\n' "$line" >> "$d/agent.log"
 			if [[ $line =~ $re ]]; then
-				L2_LINE=$line
+				L2_LINE=${BASH_REMATCH[0]}
+				pre=${line%%"$L2_LINE"*}
+				[ -z "$pre" ] || printf '%s\n' "$pre"
 				exec 8<&-
 				return 0
 			fi
@@ -216,10 +240,8 @@ l2_wait_ready()
 	d=$L2_STATE/$name
 	while :; do
 		l2_read_until "$name" '^@@ready ([-0-9a-f]+)@@' "$L2_BOOT_TIMEOUT" >/dev/null || {
-			echo "L2 guest $name did not come up; QEMU stderr:"
-			sed 's/^/  /' "$d/qemu.err"
-			echo "console tail:"
-			tail -n 30 "$d/console.log" | sed 's/^/  /'
+			echo "L2 guest $name did not come up in ${L2_BOOT_TIMEOUT}s"
+			l2_diag "$name"
 			return 1
 		}
 		id=${L2_LINE#@@ready }
@@ -230,54 +252,171 @@ l2_wait_ready()
 	date +%s.%N > "$d/t_ready"
 }
 
-# l2_send NAME COMMAND: start COMMAND in the guest, do not wait (reboot -f).
-l2_send()
+# How long to wait for the agent's ack of a command (it acks before it runs
+# anything): one line through the port and a fork in the guest, a second or
+# two under nested TCG; a command is sent at most L2_ACK_TRIES times.
+L2_ACK_TIMEOUT=${VHX_L2_ACK_TIMEOUT:-20}
+L2_ACK_TRIES=3
+
+# l2_post NAME COMMAND: send COMMAND with a new sequence number and wait for
+# its ack; the number goes to $d/seq. Sends it again (same number: the agent
+# runs a number once) when no ack comes. Fails (124) when none ever comes.
+l2_post()
 {
-	local name=$1 d seq
+	local name=$1 d seq line rc
 	shift
 	d=$L2_STATE/$name
 	seq=$(($(cat "$d/seq") + 1))
 	echo $seq > "$d/seq"
-	exec 7<>"$d/ctl.in" || return 1
-	printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
-	exec 7>&-
+	line="@@$seq $(printf '%s' "$*" | base64 -w0)"
+	for _ in $(seq $L2_ACK_TRIES); do
+		exec 7<>"$d/ctl.in" || return 1
+		printf '%s\n' "$line" >&7
+		exec 7>&-
+		# (cases run with set -e: no bare failing command here)
+		l2_read_until "$name" "^@@(ack|dup) $seq@@|^@@ready [-0-9a-f]+@@" "$L2_ACK_TIMEOUT" >&2 &&
+			rc=0 || rc=$?
+		[ $rc = 1 ] && return 1				# QEMU is gone
+		[[ $L2_LINE =~ ^@@(ack|dup) ]] && return 0
+		# No ack (or the agent started over first): the command has not
+		# started, so sending it again cannot run it twice.
+		echo "(the guest's agent did not ack command $seq in ${L2_ACK_TIMEOUT}s; sent again)" >&2
+	done
+	echo "command $seq was never acknowledged by the guest's agent ($L2_ACK_TRIES tries)" >&2
+	l2_diag "$name" >&2
+	return 124
+}
+
+# l2_send NAME COMMAND: start COMMAND in the guest; returns once the agent
+# has acked it (reboot -f, or a command l2_wait_done waits for later).
+l2_send()
+{
+	l2_post "$@"
 }
 
 # l2_wait_done NAME TIMEOUT: wait for the command of the last l2_send to end;
-# its output on stdout, its status returned.
+# its output on stdout, its status returned (124: not done in time).
 l2_wait_done()
 {
 	local name=$1 t=$2 seq rc
 	seq=$(cat "$L2_STATE/$name/seq")
-	l2_read_until "$name" "^@@done $seq rc=([0-9]+)@@" "$t" || return 124
-	rc=${L2_LINE#*rc=}
-	return "${rc%@@}"
+	l2_read_until "$name" "@@done $seq rc=([0-9]+)@@\$|^@@ready [-0-9a-f]+@@" "$t" && rc=0 || rc=$?
+	if [ $rc = 0 ] && [[ $L2_LINE =~ ^@@done ]]; then
+		rc=${L2_LINE#*rc=}
+		return "${rc%@@}"
+	fi
+	if [ $rc = 0 ]; then
+		echo "the guest's agent started over while command $seq ran (not sent again)"
+	else
+		echo "command $seq started in the guest but was not done in ${t}s"
+	fi
+	l2_diag "$name"
+	return 124
 }
 
-# l2_cmd NAME TIMEOUT COMMAND: run COMMAND in the guest; its output on stdout.
-# If the agent starts over ("@@ready" again, same boot) before the command is
-# done, the command never ran (the agent reads a whole line before it runs
-# anything): send it once more. Seen once in a fresh-clone make check, right
-# after boot, with the command echoed back.
+# l2_cmd NAME TIMEOUT COMMAND: run COMMAND in the guest; its output on stdout,
+# its status returned. TIMEOUT counts from the ack.
 l2_cmd()
 {
-	local name=$1 t=$2 d seq rc try
+	local name=$1 t=$2
 	shift 2
+	l2_post "$name" "$@" || return 124
+	l2_wait_done "$name" "$t"
+}
+
+# l2_diag NAME: what each side saw last, for a failure: QEMU, the guest's
+# console (the agent logs there too), the agent's channel, the test VM's
+# kernel.
+l2_diag()
+{
+	local d=$L2_STATE/$1 pid
+	pid=$(l2_pid "$1")
+	echo "--- guest $1: what each side saw last"
+	if [ -z "$pid" ]; then echo "QEMU: not started or already stopped"
+	elif pid_gone "$pid"; then echo "QEMU: pid $pid has exited"
+	else echo "QEMU: pid $pid running, state $(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)"
+	fi
+	[ ! -s "$d/qemu.err" ] || { echo "QEMU stderr:"; tail -n 10 "$d/qemu.err" | sed 's/^/  /'; }
+	echo "guest console (tail):"
+	tail -n 15 "$d/console.log" 2>/dev/null | sed 's/^/  /'
+	echo "agent channel, last lines read here:"
+	tail -n 5 "$d/agent.log" 2>/dev/null | sed 's/^/  /'
+	echo "test VM kernel (tail):"
+	dmesg | tail -n 8 | sed 's/^/  /'
+	echo "---"
+}
+
+# --- transfers ----------------------------------------------------------------
+
+# l2_deadline BYTES: seconds to allow for BYTES one way: ten times what the
+# slowest transfer of this run so far ($L2_STATE/rate, bytes/s) predicts,
+# plus 60 s; before any measurement, 250 KB/s (the slowest seen on a loaded
+# host with nested TCG).
+l2_deadline()
+{
+	local rate
+	rate=$(cat "$L2_STATE/rate" 2>/dev/null)
+	[ -n "$rate" ] && [ "$rate" -gt 0 ] || rate=250000
+	echo $((60 + 10 * $1 / rate))
+}
+
+# l2_note_rate BYTES SECS: remember the rate of a transfer when it is the
+# slowest so far.
+l2_note_rate()
+{
+	local r old
+	r=$(awk -v b="$1" -v s="$2" 'BEGIN { if (s < 0.01) s = 0.01; printf "%d", b / s }')
+	old=$(cat "$L2_STATE/rate" 2>/dev/null)
+	[ -n "$old" ] && [ "$old" -le "$r" ] || echo "$r" > "$L2_STATE/rate"
+}
+
+# l2_xfer NAME BYTES: BYTES from here to guest NAME (xfer.py send -> guest nc
+# -l), then the same bytes back (guest nc -> xfer.py recv). The MD5s and byte
+# counts of both ends must match. Both ends stop at the deadline and say how
+# many bytes they had seen. The seconds of each direction go to
+# $L2_STATE/NAME/xfer.secs ("in S" and "out S").
+l2_xfer()
+{
+	local name=$1 bytes=$2 d s src out sum1 sum2 n secs t
 	d=$L2_STATE/$name
-	for try in 1 2; do
-		seq=$(($(cat "$d/seq") + 1))
-		echo $seq > "$d/seq"
-		exec 7<>"$d/ctl.in" || return 1
-		printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)" >&7
-		exec 7>&-
-		l2_read_until "$name" "^@@done $seq rc=([0-9]+)@@|@@ready [-0-9a-f]+@@" "$t" ||
-			return 124
-		[[ $L2_LINE =~ ^@@done ]] && break
-		echo "(the guest's agent started over; command sent again)" >&2
-	done
-	[[ $L2_LINE =~ ^@@done ]] || return 124
-	rc=${L2_LINE#*rc=}
-	return "${rc%@@}"
+	t=$(l2_deadline "$bytes")
+	: > "$d/xfer.secs"
+	# in: L1 -> guest
+	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5001 "$bytes" "$t" >"$d/xfer-in" 2>&1 &
+	s=$!
+	out=$(l2_cmd "$name" $((t + 30)) "timeout $t nc -l -p 5001 > /tmp/rx; echo nc rc=\$?;
+		md5sum /tmp/rx; wc -c < /tmp/rx") || true
+	wait $s && src=0 || src=$?
+	if [ $src != 0 ] || ! [[ $out == *"nc rc=0"* ]]; then
+		echo "L1 -> guest failed; L1 sender: $(cat "$d/xfer-in")"
+		echo "guest receiver: $(printf '%s' "$out" | tr '\n' ' ')"
+		return 1
+	fi
+	read -r _ sum1 _ _ _ secs < "$d/xfer-in"
+	sum2=$(printf '%s\n' "$out" | awk '/\/tmp\/rx/ { print $1 }')
+	n=$(printf '%s\n' "$out" | tail -n 1)
+	echo "in:  sent md5 $sum1, guest got md5 $sum2, $n bytes, ${secs}s"
+	[ "$sum1" = "$sum2" ] && [ "$n" = "$bytes" ] || { echo "mismatch L1 -> guest"; return 1; }
+	echo "in $secs" >> "$d/xfer.secs"
+	l2_note_rate "$bytes" "$secs"
+	# out: guest -> L1, the same bytes
+	rm -f "$d/ready"
+	$L2_PY "$L2_DIR/xfer.py" recv 5002 "$d/ready" "$t" >"$d/xfer-out" 2>&1 &
+	s=$!
+	for _ in $(seq 100); do [ -e "$d/ready" ] && break; sleep 0.1; done
+	[ -e "$d/ready" ] || { kill $s 2>/dev/null; echo "receiver did not start: $(cat "$d/xfer-out")"; return 1; }
+	out=$(l2_cmd "$name" $((t + 30)) "timeout $t nc $L2_HOST_IP 5002 < /tmp/rx; echo nc rc=\$?; rm -f /tmp/rx") || true
+	wait $s && src=0 || src=$?
+	if [ $src != 0 ] || ! [[ $out == *"nc rc=0"* ]]; then
+		echo "guest -> L1 failed; L1 receiver: $(cat "$d/xfer-out")"
+		echo "guest sender: $(printf '%s' "$out" | tr '\n' ' ')"
+		return 1
+	fi
+	read -r _ sum2 _ n _ secs < "$d/xfer-out"
+	echo "out: guest sent md5 $sum1, L1 got md5 $sum2, $n bytes, ${secs}s"
+	[ "$sum1" = "$sum2" ] && [ "$n" = "$bytes" ] || { echo "mismatch guest -> L1"; return 1; }
+	echo "out $secs" >> "$d/xfer.secs"
+	l2_note_rate "$bytes" "$secs"
 }
 
 # l2_kill NAME [SIGNAL]: signal QEMU, wait (10 s) until it is gone, remove the tap.
@@ -392,17 +531,15 @@ l2_start_qmp()
 	local name=$1 smp=${2:-1} machine=${3:-pc} d pid extra=
 	d=$L2_STATE/$name
 	rm -rf "$d" && mkdir -p "$d" || return 1
-	mkfifo "$d/ctl.in" "$d/ctl.out" || return 1
 	echo 0 > "$d/seq"
 	[ "$machine" != q35 ] || extra="-device pcie-root-port,id=rp1,chassis=1,bus=pcie.0"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086,SC2046
 	set -- qemu-system-x86_64 -name "l2-$name" -machine "$machine" -accel kvm -cpu "$L2_CPU" \
 		-smp "$smp" -m "$L2_MEM" \
 		-nodefaults -no-user-config -display none -vga none -monitor none -nic none \
 		-kernel "$L2_VMLINUX" -initrd "$L2_INITRD" \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 ${L2_APPEND:-}" \
-		-serial "file:$d/console.log" \
-		-chardev "pipe,id=ctl,path=$d/ctl" -serial chardev:ctl \
+		-serial "file:$d/console.log" $(l2_agent_args "$d") \
 		-qmp "unix:$d/qmp.sock,server=on,wait=off" $extra
 	echo "$*" > "$d/cmdline"
 	"$@" </dev/null >"$d/qemu.out" 2>"$d/qemu.err" &

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # selftests/qemu/mkinitramfs.sh - the initramfs of the L2 guest that the qemu
-# suite boots under nested KVM: busybox, the virtio-pci and virtio-net modules
-# of KVER, ethtool with its libraries, and selftests/qemu/l2-init as /init.
+# suite boots under nested KVM: busybox, the virtio-pci, virtio-net and
+# virtio-console (the agent's port) modules of KVER, ethtool with its
+# libraries, and selftests/qemu/l2-init as /init.
 # For the benchmark (selftests/bench/l2bench.sh): pktgen.ko (not loaded at
 # boot; the benchmark loads it from /bench-modules), iperf3 with its
 # libraries, and selftests/bench/l2-guest.sh as /bench-guest.
@@ -24,7 +25,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc}
 
 cp /bin/busybox "$root/bin/busybox"
-mods=$(for m in virtio_pci virtio_net; do
+mods=$(for m in virtio_pci virtio_net virtio_console; do
 	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++')
 for f in $mods; do

@@ -149,39 +149,12 @@ qm_ping()
 		{ echo "guest ping $L2_HOST_IP: lost replies"; return 1; }
 }
 
-# qm_xfer NAME BYTES [TAG]: BYTES from here to the guest, then the same bytes
-# back; the checksums of both ends must match. With TAG, the timings go to
-# $QM_TIMES as "TAG in|out SECONDS".
+# qm_xfer NAME BYTES [TAG]: l2_xfer (BYTES each way, checksums compared).
+# With TAG, the timings go to $QM_TIMES as "TAG in|out SECONDS".
 qm_xfer()
 {
-	local name=$1 bytes=$2 tag=${3:-} d s out sum1 sum2 secs t
-	d=$L2_STATE/$name
-	t=$((60 + bytes / 200000))
-	# in: L1 -> guest
-	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5001 "$bytes" "$t" >"$d/xfer-in" 2>&1 &
-	s=$!
-	out=$(l2_cmd "$name" "$t" "nc -l -p 5001 > /tmp/rx; md5sum /tmp/rx; wc -c < /tmp/rx") ||
-		{ kill $s 2>/dev/null; echo "guest receive failed: $out"; return 1; }
-	wait $s || { echo "sender failed: $(cat "$d/xfer-in")"; return 1; }
-	read -r _ sum1 _ _ _ secs < "$d/xfer-in"
-	sum2=$(printf '%s\n' "$out" | awk '/\/tmp\/rx/ { print $1 }')
-	echo "in:  sent md5 $sum1, guest got md5 $sum2, $(printf '%s\n' "$out" | tail -n 1) bytes, ${secs}s"
-	[ "$sum1" = "$sum2" ] || { echo "checksum mismatch L1 -> guest"; return 1; }
-	[ "$(printf '%s\n' "$out" | tail -n 1)" = "$bytes" ] || { echo "guest got a short file"; return 1; }
-	[ -z "$tag" ] || echo "$tag in $secs" >> "$QM_TIMES"
-	# out: guest -> L1, the same bytes
-	rm -f "$d/ready"
-	$L2_PY "$L2_DIR/xfer.py" recv 5002 "$d/ready" "$t" >"$d/xfer-out" 2>&1 &
-	s=$!
-	for _ in $(seq 100); do [ -e "$d/ready" ] && break; sleep 0.1; done
-	[ -e "$d/ready" ] || { kill $s 2>/dev/null; echo "receiver did not start: $(cat "$d/xfer-out")"; return 1; }
-	out=$(l2_cmd "$name" "$t" "nc $L2_HOST_IP 5002 < /tmp/rx; rm -f /tmp/rx") ||
-		{ kill $s 2>/dev/null; echo "guest send failed: $out"; return 1; }
-	wait $s || { echo "receiver failed: $(cat "$d/xfer-out")"; return 1; }
-	read -r _ sum2 _ out _ secs < "$d/xfer-out"
-	echo "out: guest sent md5 $sum1, L1 got md5 $sum2, $out bytes, ${secs}s"
-	[ "$sum1" = "$sum2" ] && [ "$out" = "$bytes" ] || { echo "checksum mismatch guest -> L1"; return 1; }
-	[ -z "$tag" ] || echo "$tag out $secs" >> "$QM_TIMES"
+	l2_xfer "$1" "$2" || return 1
+	[ -z "${3:-}" ] || sed "s/^/$3 /" "$L2_STATE/$1/xfer.secs" >> "$QM_TIMES"
 }
 
 qm_ping_case()
@@ -303,7 +276,7 @@ qm_reboot()
 # queue n; the multiqueue tap steers a flow back to the queue it came from).
 qm_mq()
 {
-	local pid out a b d ok=1
+	local pid out a b d t ok=1
 	qm_need_setup
 	L2_INITRD=$(cat "$L2_STATE/initrd")
 	modprobe -r vhost_net 2>/dev/null
@@ -323,10 +296,11 @@ qm_mq()
 		l2_cmd mq 20 "ethtool -L eth0 combined 2" || fail "ethtool -L eth0 combined 2"
 	}
 	a=$(vhx_dev_sums "$pid")
+	t=$(l2_deadline $((8 << 20)))	# two 4 MiB flows at once
 	# two flows each way, one per vCPU
-	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5101 $((4 << 20)) 120 > "$L2_STATE/mq/in1" 2>&1 &
-	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5102 $((4 << 20)) 120 > "$L2_STATE/mq/in2" 2>&1 &
-	out=$(l2_cmd mq 150 "taskset 1 nc -l -p 5101 > /tmp/a & taskset 2 nc -l -p 5102 > /tmp/b & wait;
+	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5101 $((4 << 20)) $t > "$L2_STATE/mq/in1" 2>&1 &
+	$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP 5102 $((4 << 20)) $t > "$L2_STATE/mq/in2" 2>&1 &
+	out=$(l2_cmd mq $((t + 30)) "taskset 1 nc -l -p 5101 > /tmp/a & taskset 2 nc -l -p 5102 > /tmp/b & wait;
 		md5sum /tmp/a /tmp/b; taskset 1 ping -c 2 $L2_HOST_IP >/dev/null; taskset 2 ping -c 2 $L2_HOST_IP >/dev/null") ||
 		fail "guest receive: $out"
 	wait
@@ -335,10 +309,10 @@ qm_mq()
 		printf '%s\n' "$out" | grep -q "^$d " || { echo "flow $i: sent $d, guest: $out"; ok=0; }
 	done
 	rm -f "$L2_STATE/mq/r1" "$L2_STATE/mq/r2"
-	$L2_PY "$L2_DIR/xfer.py" recv 5201 "$L2_STATE/mq/r1" 120 > "$L2_STATE/mq/out1" 2>&1 &
-	$L2_PY "$L2_DIR/xfer.py" recv 5202 "$L2_STATE/mq/r2" 120 > "$L2_STATE/mq/out2" 2>&1 &
+	$L2_PY "$L2_DIR/xfer.py" recv 5201 "$L2_STATE/mq/r1" $t > "$L2_STATE/mq/out1" 2>&1 &
+	$L2_PY "$L2_DIR/xfer.py" recv 5202 "$L2_STATE/mq/r2" $t > "$L2_STATE/mq/out2" 2>&1 &
 	for _ in $(seq 100); do [ -e "$L2_STATE/mq/r1" ] && [ -e "$L2_STATE/mq/r2" ] && break; sleep 0.1; done
-	l2_cmd mq 150 "taskset 1 nc $L2_HOST_IP 5201 < /tmp/a & taskset 2 nc $L2_HOST_IP 5202 < /tmp/b & wait" ||
+	l2_cmd mq $((t + 30)) "taskset 1 nc $L2_HOST_IP 5201 < /tmp/a & taskset 2 nc $L2_HOST_IP 5202 < /tmp/b & wait" ||
 		fail "guest send"
 	wait
 	for i in 1 2; do

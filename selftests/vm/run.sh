@@ -17,12 +17,15 @@
 # Exit status: the command's, or
 #   124  the VM timed out (VM_TIMEOUT seconds)
 #   125  the guest died without a status, hung (a soft lockup of 300 s or
-#        more), or the kernel got tainted beyond O (out-of-tree) and E
-#        (unsigned): an oops, a WARN, a bad page, ...
+#        more), froze (its heartbeat stopped for VM_STALL seconds), or the
+#        kernel got tainted beyond O (out-of-tree) and E (unsigned): an
+#        oops, a WARN, a bad page, ...
 #   126  setup error on the host
 #
 # Environment:
-#   VM_MEM=2G VM_SMP=2 VM_CPU=max VM_TIMEOUT=900 VM_APPEND= VM_QEMU_ARGS=
+#   VM_MEM=2G VM_SMP=2 VM_CPU=max VM_TIMEOUT=900 VM_STALL=180 VM_APPEND=
+#   VM_QEMU_ARGS= VM_QEMU= (the QEMU that runs the test VM; default: the
+#   private QEMU 10 that scripts/vm-qemu.sh unpacks, else qemu-system-x86_64)
 #   VM_OUT=$BUILD/vm/out  VM_KEEP=0 (keep the run directory even on success)
 #   Every variable named VHX_* is exported into the guest command.
 set -u
@@ -35,6 +38,7 @@ VM_MEM=${VM_MEM:-2G}
 VM_SMP=${VM_SMP:-2}
 VM_CPU=${VM_CPU:-max}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_STALL=${VM_STALL:-180}
 VM_APPEND=${VM_APPEND:-}
 VM_QEMU_ARGS=${VM_QEMU_ARGS:-}
 VM_OUT=${VM_OUT:-$VMDIR/out}
@@ -49,7 +53,13 @@ die() { echo "vm: $*" >&2; exit 126; }
 [ "${1:-}" = "-v" ] && { VERBOSE=1; shift; }
 [ $# -ge 1 ] || { sed -n '4,29p' "$0" | sed 's/^# \{0,1\}//'; exit 126; }
 [ -n "$KVER" ] || die "no kernel with /boot/vmlinuz-* and headers; run 'make deps'"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run 'make deps'"
+if [ -z "${VM_QEMU:-}" ]; then
+	VM_QEMU=$("$TOP/scripts/vm-qemu.sh" --path 2>/dev/null) || {
+		VM_QEMU=qemu-system-x86_64
+		echo "vm: no private QEMU 10 (make deps unpacks it); running the test VM on $($VM_QEMU --version 2>/dev/null | head -n 1)" >&2
+	}
+fi
+command -v "$VM_QEMU" >/dev/null || die "$VM_QEMU missing; run 'make deps'"
 [ -x /bin/busybox ] || die "/bin/busybox missing (busybox-static); run 'make deps'"
 
 mkdir -p "$VMDIR" "$VM_OUT/runs" || die "cannot create $VMDIR"
@@ -105,7 +115,7 @@ T0=$(date +%s)
 # loglevel 5: warnings reach the console, so a soft lockup or a WARN comes
 # with its stack trace even when the guest dies before dmesg is saved.
 # shellcheck disable=SC2086
-timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "$VM_CPU" \
+timeout -k 10 "$VM_TIMEOUT" "$VM_QEMU" -accel tcg -cpu "$VM_CPU" \
 	-smp "$VM_SMP" -m "$VM_MEM" \
 	-nodefaults -no-user-config -nographic -no-reboot -vga none \
 	-kernel "$VMLINUX" -initrd "$INITRD" \
@@ -170,14 +180,24 @@ with open(sys.argv[2], "a") as out:
 PY
 }
 
-# A guest whose CPUs have all been stuck for 5 minutes does not come back:
-# seen twice with nested KVM under TCG, every CPU of the test VM stuck with
-# no vhostx code on its stack. Stop it then instead of at VM_TIMEOUT.
+# A guest that stops making progress does not come back: seen with nested
+# KVM under TCG, every CPU of the test VM stuck with no vhostx code on its
+# stack. Stop it as soon as that is clear, not at VM_TIMEOUT: a soft lockup
+# of 300 s, or no heartbeat from its init (selftests/vm/init, every 10 s) for
+# VM_STALL seconds (the first one may take that long plus a boot).
 (
 	t=0
 	while kill -0 $QPID 2>/dev/null; do
 		sleep 10
 		t=$((t + 10))
+		hb=$(stat -c %Y "$RUN/heartbeat" 2>/dev/null || echo "$T0")
+		[ "$hb" -ge "$T0" ] || hb=$T0
+		if [ $(($(date +%s) - hb)) -gt $((VM_STALL + (hb == T0 ? 120 : 0))) ]; then
+			echo "$(($(date +%s) - hb))" > "$RUN/frozen"
+			cpu_dump
+			kill $QPID 2>/dev/null
+			break
+		fi
 		# just before timeout(1) kills it: where is it stuck?
 		[ $t -ne $(((VM_TIMEOUT - 15) / 10 * 10)) ] || cpu_dump
 		if grep -qE 'soft lockup - CPU#[0-9]+ stuck for ([3-9][0-9]{2}|[0-9]{4,})s' \
@@ -198,7 +218,10 @@ WALL=$(($(date +%s) - T0))
 [ -s "$RUN/qemu-stderr.log" ] && sed 's/^/[qemu] /' "$RUN/qemu-stderr.log" >&2
 
 if [ ! -f "$RUN/rc" ]; then
-	if [ -f "$RUN/hung" ]; then
+	if [ -f "$RUN/frozen" ]; then
+		echo "vm: FROZEN: no heartbeat from the guest for $(cat "$RUN/frozen") s (VM_STALL=$VM_STALL); stopped; console tail ($RUN/console.log):" >&2
+		RC=125
+	elif [ -f "$RUN/hung" ]; then
 		echo "vm: HUNG: a CPU of the guest was stuck for 300 s or more (soft lockup); stopped; console tail ($RUN/console.log):" >&2
 		RC=125
 	elif [ $QRC = 124 ] || [ $QRC = 137 ]; then
