@@ -8,7 +8,9 @@
 # A case function returns 0 (pass), $KSFT_SKIP (skip) or anything else (fail).
 # It runs in a subshell, so it cannot break the suite's state; its output is
 # turned into TAP diagnostics. After every case the kernel taint is checked:
-# any bit beyond O (out-of-tree) and E (unsigned) fails that case.
+# any bit beyond O (out-of-tree) and E (unsigned) fails that case. Each
+# result line follows a diagnostic "# time: N ms" with the case's duration
+# (scripts/slowest.sh lists the slowest cases of a run's log).
 
 KSFT_SKIP=4
 KTAP_TAINT_ALLOWED=$(((1 << 12) | (1 << 13)))
@@ -50,9 +52,10 @@ ktap_taint_bad()
 
 ktap_case()
 {
-	local name=$1 out rc bad reason=
+	local name=$1 out rc bad reason='' t0
 	shift
 	KTAP_N=$((KTAP_N + 1))
+	t0=$(date +%s%N)
 	out=$( (set -e; "$@") 2>&1)
 	rc=$?
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
@@ -62,6 +65,7 @@ ktap_case()
 		dmesg | grep -E -A20 'BUG:|WARNING:|Oops' | head -40 | sed 's/^/# /'
 		rc=1
 	fi
+	echo "# time: $((($(date +%s%N) - t0) / 1000000)) ms"
 	case $rc in
 	0) echo "ok $KTAP_N - $name"; KTAP_PASS=$((KTAP_PASS + 1)) ;;
 	"$KSFT_SKIP")
