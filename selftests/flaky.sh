@@ -7,6 +7,8 @@
 # its own state); its TAP goes to $VHX_FLAKY_OUT/round-K.tap (default /tmp).
 # Prints one line per round, then a table "PASSED/N  SKIPPED  CASE", the
 # diagnostics of every failed case, and "P passed, F failed" over all rounds.
+# It also counts, with kprobes, where the kernel patched its own text during
+# the rounds (selftests/lib/textpoke.sh).
 # Exit status 0 when every case passed in every round.
 set -u
 SELFTESTS=$(cd "$(dirname "$0")" && pwd)
@@ -16,11 +18,22 @@ out=${VHX_FLAKY_OUT:-/tmp/vhx-flaky}
 mkdir -p "$out"
 [ -f "$SELFTESTS/$suite/suite.sh" ] || { echo "flaky: no suite '$suite'" >&2; exit 2; }
 
+# Where the kernel patches its text meanwhile (VHX_TEXT_POKE=0: not traced).
+# shellcheck source=lib/textpoke.sh
+. "$SELFTESTS/lib/textpoke.sh"
+tp=0
+[ "${VHX_TEXT_POKE:-1}" = 0 ] || { textpoke_start && tp=1; }
+
 for k in $(seq "$n"); do
 	t0=$(date +%s)
 	"$SELFTESTS/run_suite.sh" "$suite" > "$out/round-$k.tap" 2>&1
 	echo "# round $k/$n: $(tail -n 1 "$out/round-$k.tap") in $(($(date +%s) - t0)) s"
 done
+
+if [ $tp = 1 ]; then
+	echo "# text patched by the kernel over the $n rounds (count, site, static key, new state):"
+	textpoke_report | head -n 40 | sed 's/^/#   /'
+fi
 
 # Per case (by name, in first-seen order): rounds passed, skipped, failed.
 awk -v n="$n" '
