@@ -370,6 +370,19 @@ l2_note_rate()
 	[ -n "$old" ] && [ "$old" -le "$r" ] || echo "$r" > "$L2_STATE/rate"
 }
 
+# l2_xfer_ended PID OUT L1FILE WHAT: wait for the L1 end (PID, its output in
+# L1FILE) of one direction of a transfer whose guest end printed OUT; when
+# either end did not finish cleanly, say what each saw and fail.
+l2_xfer_ended()
+{
+	local src
+	wait "$1" && src=0 || src=$?
+	[ $src = 0 ] && [[ $2 == *"nc rc=0"* ]] && return 0
+	echo "$4 failed; L1 end: $(cat "$3")"
+	echo "guest end: $(printf '%s' "$2" | tr '\n' ' ')"
+	return 1
+}
+
 # l2_xfer NAME BYTES: BYTES from here to guest NAME (xfer.py send -> guest nc
 # -l), then the same bytes back (guest nc -> xfer.py recv). The MD5s and byte
 # counts of both ends must match. Both ends stop at the deadline and say how
@@ -377,7 +390,7 @@ l2_note_rate()
 # $L2_STATE/NAME/xfer.secs ("in S" and "out S").
 l2_xfer()
 {
-	local name=$1 bytes=$2 d s src out sum1 sum2 n secs t
+	local name=$1 bytes=$2 d s out sum1 sum2 n secs t
 	d=$L2_STATE/$name
 	t=$(l2_deadline "$bytes")
 	: > "$d/xfer.secs"
@@ -386,12 +399,7 @@ l2_xfer()
 	s=$!
 	out=$(l2_cmd "$name" $((t + 30)) "timeout $t nc -l -p 5001 > /tmp/rx; echo nc rc=\$?;
 		md5sum /tmp/rx; wc -c < /tmp/rx") || true
-	wait $s && src=0 || src=$?
-	if [ $src != 0 ] || ! [[ $out == *"nc rc=0"* ]]; then
-		echo "L1 -> guest failed; L1 sender: $(cat "$d/xfer-in")"
-		echo "guest receiver: $(printf '%s' "$out" | tr '\n' ' ')"
-		return 1
-	fi
+	l2_xfer_ended $s "$out" "$d/xfer-in" "L1 -> guest" || return 1
 	read -r _ sum1 _ _ _ secs < "$d/xfer-in"
 	sum2=$(printf '%s\n' "$out" | awk '/\/tmp\/rx/ { print $1 }')
 	n=$(printf '%s\n' "$out" | tail -n 1)
@@ -406,12 +414,7 @@ l2_xfer()
 	for _ in $(seq 100); do [ -e "$d/ready" ] && break; sleep 0.1; done
 	[ -e "$d/ready" ] || { kill $s 2>/dev/null; echo "receiver did not start: $(cat "$d/xfer-out")"; return 1; }
 	out=$(l2_cmd "$name" $((t + 30)) "timeout $t nc $L2_HOST_IP 5002 < /tmp/rx; echo nc rc=\$?; rm -f /tmp/rx") || true
-	wait $s && src=0 || src=$?
-	if [ $src != 0 ] || ! [[ $out == *"nc rc=0"* ]]; then
-		echo "guest -> L1 failed; L1 receiver: $(cat "$d/xfer-out")"
-		echo "guest sender: $(printf '%s' "$out" | tr '\n' ' ')"
-		return 1
-	fi
+	l2_xfer_ended $s "$out" "$d/xfer-out" "guest -> L1" || return 1
 	read -r _ sum2 _ n _ secs < "$d/xfer-out"
 	echo "out: guest sent md5 $sum1, L1 got md5 $sum2, $n bytes, ${secs}s"
 	[ "$sum1" = "$sum2" ] && [ "$n" = "$bytes" ] || { echo "mismatch guest -> L1"; return 1; }

@@ -157,6 +157,30 @@ qm_xfer()
 	[ -z "${3:-}" ] || sed "s/^/$3 /" "$L2_STATE/$1/xfer.secs" >> "$QM_TIMES"
 }
 
+# The harness's own guarantee (lib.sh): a command the host sends twice under
+# one sequence number runs once; the second copy gets "@@dup" and the stored
+# "@@done". Then a line that is not a command is ignored, and the next one runs.
+qm_agent_once()
+{
+	local name=$1 d seq line out
+	qm_need "$name"
+	d=$L2_STATE/$name
+	seq=$(($(cat "$d/seq") + 1))
+	echo $seq > "$d/seq"
+	line="@@$seq $(printf 'echo ran >> /tmp/agent-once; wc -l < /tmp/agent-once' | base64 -w0)"
+	exec 7<>"$d/ctl.in"
+	printf '%s\n%s\nnot a command\n' "$line" "$line" >&7
+	exec 7>&-
+	out=$(l2_read_until "$name" "@@done $seq rc=0@@\$" 30) || fail "first copy: $out"
+	[[ $out == *"@@ack $seq@@"* ]] && [ "$(printf '%s\n' "$out" | tail -n 1)" = 1 ] ||
+		fail "first copy: no ack or not run once: $out"
+	out=$(l2_read_until "$name" "@@done $seq rc=0@@\$" 30) || fail "second copy: $out"
+	[ "$out" = "@@dup $seq@@" ] || fail "second copy was not answered as a duplicate: $out"
+	out=$(l2_cmd "$name" 20 'wc -l < /tmp/agent-once; rm /tmp/agent-once') || fail "agent: $out"
+	[ "$out" = 1 ] || fail "the command ran $out times"
+	echo "command $seq sent twice: acked, run once, the copy answered @@dup with the stored rc"
+}
+
 qm_ping_case()
 {
 	qm_need "$1"
@@ -453,6 +477,7 @@ ktap_case "qemu: setup: nested KVM, L2 kernel and initramfs" qm_setup
 
 ktap_case "qemu: vhostx: guest virtio-net up on /dev/vhostx-net, vhost_net not loaded, QEMU owns the device" \
 	qm_up x $VHX_NODE
+ktap_case "qemu: the L2 agent runs a command sent twice once" qm_agent_once x
 ktap_case "qemu: vhostx: ping both ways" qm_ping_case x
 ktap_case "qemu: vhostx: ${QM_MB} MiB TCP each way, checksums match, counters moved" qm_big_xfer x vhostx
 ktap_case "qemu: vhostx: negotiated features include VERSION_1, EVENT_IDX, MRG_RXBUF" qm_features x
