@@ -130,12 +130,16 @@ L2_CPU="host,pmu=off"
 
 # l2_agent_args DIR: QEMU's arguments for the agent's port: a virtio-serial
 # port named vhx.agent on the FIFOs DIR/ctl.in and DIR/ctl.out (made here).
-# (The caller word-splits the output: DIR has no blanks.)
+# QEMU also logs every CPU reset with the registers before it into
+# DIR/qemu-resets.log: a guest that reboots without a word on its console
+# (a triple fault) shows there. (The caller word-splits the output: DIR has
+# no blanks.)
 l2_agent_args()
 {
 	[ -p "$1/ctl.in" ] || mkfifo "$1/ctl.in" "$1/ctl.out" || return 1
 	echo "-device virtio-serial-pci,id=vser0 -chardev pipe,id=ctl,path=$1/ctl" \
-		"-device virtserialport,bus=vser0.0,chardev=ctl,name=vhx.agent"
+		"-device virtserialport,bus=vser0.0,chardev=ctl,name=vhx.agent" \
+		"-d cpu_reset -D $1/qemu-resets.log"
 }
 
 l2_start()
@@ -171,7 +175,7 @@ l2_start()
 	set -- "${L2_QEMU:-qemu-system-x86_64}" -name "l2-$name,debug-threads=on" -accel kvm -cpu "$L2_CPU" -smp "$smp" -m "$L2_MEM" \
 		-nodefaults -no-user-config -display none -vga none -monitor none \
 		-kernel "$L2_VMLINUX" -initrd "$L2_INITRD" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 vhx.ip=$L2_GUEST_IP/24" \
+		-append "console=ttyS0 quiet loglevel=5 panic=-1 vhx.ip=$L2_GUEST_IP/24" \
 		-serial "file:$d/console.log" $(l2_agent_args "$d") \
 		-netdev "$netdev" -device "$dev"
 	echo "$*" > "$d/cmdline"
@@ -298,14 +302,17 @@ l2_send()
 # its output on stdout, its status returned (124: not done in time).
 l2_wait_done()
 {
-	local name=$1 t=$2 seq rc
+	local name=$1 t=$2 seq rc id
 	seq=$(cat "$L2_STATE/$name/seq")
 	l2_read_until "$name" "@@done $seq rc=([0-9]+)@@\$|^@@ready [-0-9a-f]+@@" "$t" && rc=0 || rc=$?
 	if [ $rc = 0 ] && [[ $L2_LINE =~ ^@@done ]]; then
 		rc=${L2_LINE#*rc=}
 		return "${rc%@@}"
 	fi
-	if [ $rc = 0 ]; then
+	id=${L2_LINE#@@ready }
+	if [ $rc = 0 ] && [ "${id%@@}" != "$(cat "$L2_STATE/$name/boot_id" 2>/dev/null)" ]; then
+		echo "the guest rebooted while command $seq ran (new boot id; not sent again)"
+	elif [ $rc = 0 ]; then
 		echo "the guest's agent started over while command $seq ran (not sent again)"
 	else
 		echo "command $seq started in the guest but was not done in ${t}s"
@@ -337,6 +344,7 @@ l2_diag()
 	else echo "QEMU: pid $pid running, state $(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)"
 	fi
 	[ ! -s "$d/qemu.err" ] || { echo "QEMU stderr:"; tail -n 10 "$d/qemu.err" | sed 's/^/  /'; }
+	[ ! -s "$d/qemu-resets.log" ] || echo "QEMU: $(grep -c 'CPU Reset' "$d/qemu-resets.log") CPU resets logged ($d/qemu-resets.log)"
 	echo "guest console (tail):"
 	tail -n 15 "$d/console.log" 2>/dev/null | sed 's/^/  /'
 	echo "agent channel, last lines read here:"
@@ -541,7 +549,7 @@ l2_start_qmp()
 		-smp "$smp" -m "$L2_MEM" \
 		-nodefaults -no-user-config -display none -vga none -monitor none -nic none \
 		-kernel "$L2_VMLINUX" -initrd "$L2_INITRD" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 ${L2_APPEND:-}" \
+		-append "console=ttyS0 quiet loglevel=5 panic=-1 ${L2_APPEND:-}" \
 		-serial "file:$d/console.log" $(l2_agent_args "$d") \
 		-qmp "unix:$d/qmp.sock,server=on,wait=off" $extra
 	echo "$*" > "$d/cmdline"
