@@ -32,7 +32,7 @@ done
 
 if [ $tp = 1 ]; then
 	echo "# text patched by the kernel over the $n rounds (count, site, static key, new state):"
-	textpoke_report | head -n 40 | sed 's/^/#   /'
+	textpoke_report 40 | sed 's/^/#   /'
 fi
 
 # Per case (by name, in first-seen order): rounds passed, skipped, failed.

@@ -6,7 +6,8 @@
 # patch of __schedule (Documentation/qemu.md); this counts who patches what.
 #   textpoke_start     kprobe events on arch_jump_label_transform_queue and
 #                      text_poke_bp (tracefs), buffer cleared
-#   textpoke_report    stop; one line per patched site:
+#   textpoke_report [N]  stop; one line per patched site, the N (40) most
+#                      patched:
 #                      "COUNT  FUNCTION+OFF  KEY  on|off" (jump labels) or
 #                      "COUNT  FUNCTION+OFF  text_poke_bp"
 # Needs tracefs with kprobe events; does nothing (returns 1) without them.
@@ -33,7 +34,7 @@ textpoke_report()
 	[ -d $TP_TRACE/events/vhxtp ] || return 1
 	echo 0 > $TP_TRACE/tracing_on
 	echo 0 > $TP_TRACE/events/vhxtp/enable
-	python3 - $TP_TRACE/trace /proc/kallsyms <<'PY'
+	python3 - $TP_TRACE/trace /proc/kallsyms "${1:-40}" <<'PY'
 import bisect, collections, re, sys
 syms = []
 for line in open(sys.argv[2]):
@@ -60,7 +61,7 @@ for line in open(sys.argv[1]):
     m = re.search(r"bp: .*addr=0x([0-9a-f]+)", line)
     if m:
         count[(name(int(m.group(1), 16)), "text_poke_bp", "")] += 1
-for (site, key, how), n in count.most_common():
+for (site, key, how), n in count.most_common(int(sys.argv[3])):
     print(f"{n:6d}  {site}  {key}  {how}")
 if not count:
     print("     0  (no text patched)")
