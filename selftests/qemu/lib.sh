@@ -19,7 +19,7 @@
 # The guest's eth0 is $L2_GUEST_IP, the tap on this side is $L2_HOST_IP.
 #
 # The agent (selftests/qemu/l2-init) listens on a virtio-serial port of its
-# own (L2_AGENT_ARGS), not on a serial console: nothing else writes to it and
+# own (l2_agent_args), not on a serial console: nothing else writes to it and
 # no tty echoes or edits what crosses it. Each command carries a sequence
 # number; the agent acks it before it runs it and never runs a number twice,
 # so a command the host saw no ack for can be sent again safely, and the host
@@ -270,21 +270,38 @@ l2_wait_ready()
 L2_ACK_TIMEOUT=${VHX_L2_ACK_TIMEOUT:-20}
 L2_ACK_TRIES=3
 
-# l2_post NAME COMMAND: send COMMAND with a new sequence number and wait for
-# its ack; the number goes to $d/seq. Sends it again (same number: the agent
-# runs a number once) when no ack comes. Fails (124) when none ever comes.
-l2_post()
+# l2_line NAME COMMAND: the agent's line for COMMAND under a new sequence
+# number of guest NAME ($d/seq).
+l2_line()
+{
+	local d=$L2_STATE/$1 seq
+	shift
+	seq=$(($(cat "$d/seq") + 1))
+	echo $seq > "$d/seq"
+	printf '@@%s %s\n' "$seq" "$(printf '%s' "$*" | base64 -w0)"
+}
+
+# l2_write NAME TEXT: write TEXT to guest NAME's agent channel.
+l2_write()
+{
+	exec 7<>"$L2_STATE/$1/ctl.in" || return 1
+	printf '%s' "$2" >&7
+	exec 7>&-
+}
+
+# l2_send NAME COMMAND: start COMMAND in the guest under a new sequence
+# number and return once the agent has acked it (reboot -f, or a command
+# l2_wait_done waits for later). Sends it again (same number: the agent runs
+# a number once) when no ack comes. Fails (124) when none ever comes.
+l2_send()
 {
 	local name=$1 d seq line rc
 	shift
 	d=$L2_STATE/$name
-	seq=$(($(cat "$d/seq") + 1))
-	echo $seq > "$d/seq"
-	line="@@$seq $(printf '%s' "$*" | base64 -w0)"
+	line=$(l2_line "$name" "$@")
+	seq=$(cat "$d/seq")
 	for _ in $(seq $L2_ACK_TRIES); do
-		exec 7<>"$d/ctl.in" || return 1
-		printf '%s\n' "$line" >&7
-		exec 7>&-
+		l2_write "$name" "$line"$'\n' || return 1
 		# (cases run with set -e: no bare failing command here)
 		l2_read_until "$name" "^@@(ack|dup) $seq@@|^@@ready [-0-9a-f]+@@" "$L2_ACK_TIMEOUT" >&2 &&
 			rc=0 || rc=$?
@@ -297,13 +314,6 @@ l2_post()
 	echo "command $seq was never acknowledged by the guest's agent ($L2_ACK_TRIES tries)" >&2
 	l2_diag "$name" >&2
 	return 124
-}
-
-# l2_send NAME COMMAND: start COMMAND in the guest; returns once the agent
-# has acked it (reboot -f, or a command l2_wait_done waits for later).
-l2_send()
-{
-	l2_post "$@"
 }
 
 # l2_wait_done NAME TIMEOUT: wait for the command of the last l2_send to end;
@@ -335,7 +345,7 @@ l2_cmd()
 {
 	local name=$1 t=$2
 	shift 2
-	l2_post "$name" "$@" || return 124
+	l2_send "$name" "$@" || return 124
 	l2_wait_done "$name" "$t"
 }
 

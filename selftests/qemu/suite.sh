@@ -170,12 +170,9 @@ qm_agent_once()
 	local name=$1 d seq line out
 	qm_need "$name"
 	d=$L2_STATE/$name
-	seq=$(($(cat "$d/seq") + 1))
-	echo $seq > "$d/seq"
-	line="@@$seq $(printf 'echo ran >> /tmp/agent-once; wc -l < /tmp/agent-once' | base64 -w0)"
-	exec 7<>"$d/ctl.in"
-	printf '%s\n%s\nnot a command\n' "$line" "$line" >&7
-	exec 7>&-
+	line=$(l2_line "$name" 'echo ran >> /tmp/agent-once; wc -l < /tmp/agent-once')
+	seq=$(cat "$d/seq")
+	l2_write "$name" "$line"$'\n'"$line"$'\nnot a command\n'
 	out=$(l2_read_until "$name" "@@done $seq rc=0@@\$" 30) || fail "first copy: $out"
 	[[ $out == *"@@ack $seq@@"* ]] && [ "$(printf '%s\n' "$out" | tail -n 1)" = 1 ] ||
 		fail "first copy: no ack or not run once: $out"
