@@ -7,6 +7,7 @@
  * struct, errno, and the same ownership rule (the owner is the mm that called
  * SET_OWNER; everything else but the feature ioctls needs it).
  */
+#include <linux/eventfd.h>
 #include <linux/xarray.h>
 #include <linux/nospec.h>
 #include <linux/sched/mm.h>
@@ -154,6 +155,12 @@ static void vhx_dev_teardown(struct vhx_dev *d)
 	}
 	vhx_dev_mem_free(d->mem);
 	d->mem = NULL;
+	/* vhx_vq_reset() forgot every vq->log_ctx. */
+	if (d->log_ctx) {
+		eventfd_ctx_put(d->log_ctx);
+		vhx_obj_put(VHX_OBJ_EVENTFD);
+	}
+	d->log_ctx = NULL;
 	if (d->mm) {
 		mmput(d->mm);
 		vhx_obj_put(VHX_OBJ_MM);
@@ -203,6 +210,27 @@ int vhx_dev_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
+/*
+ * Could every running queue log all of guest memory? vhost's
+ * vhost_log_access_ok(), checked before VHOST_F_LOG_ALL is acked: each queue
+ * with a backend against its own log base. dev->mutex held.
+ */
+static bool vhx_dev_log_all_ok(struct vhx_dev *d)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < VHX_NVQS && ok; i++) {
+		struct vhx_vq *vq = &d->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		if (vq->sock)
+			ok = vhx_vq_log_mem_ok(vq->mem, vq->log.base);
+		mutex_unlock(&vq->mutex);
+	}
+	return ok;
+}
+
 static long vhx_dev_set_features(struct vhx_dev *d, u64 __user *argp)
 {
 	u64 features;
@@ -213,6 +241,14 @@ static long vhx_dev_set_features(struct vhx_dev *d, u64 __user *argp)
 	if (features & ~VHX_FEATURES)
 		return -EOPNOTSUPP;
 	mutex_lock(&d->mutex);
+	if ((features & BIT_ULL(VHOST_F_LOG_ALL)) && !vhx_dev_log_all_ok(d)) {
+		mutex_unlock(&d->mutex);
+		return -EFAULT;
+	}
+	/*
+	 * Switching VHOST_F_LOG_ALL on or off while the queues run is how a
+	 * migration starts and ends: the next run of each queue sees it.
+	 */
 	d->features = features;
 	for (i = 0; i < VHX_NVQS; i++)
 		vhx_vq_set_features(&d->vqs[i], features);
@@ -239,6 +275,26 @@ static long vhx_dev_backend_features(struct vhx_dev *d, unsigned int ioctl,
 	return 0;
 }
 
+/*
+ * With logging on, a new table must be covered by each running queue's
+ * bitmap too (vhost's memory_access_ok() in vhost_set_memory()).
+ */
+static bool vhx_dev_mem_log_ok(struct vhx_dev *d, const struct vhx_mem *mem)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < VHX_NVQS && ok; i++) {
+		struct vhx_vq *vq = &d->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		if (vq->sock && vhx_vq_logs_all(vq))
+			ok = vhx_vq_log_mem_ok(mem, vq->log.base);
+		mutex_unlock(&vq->mutex);
+	}
+	return ok;
+}
+
 /* VHOST_SET_MEM_TABLE; dev->mutex held. */
 static long vhx_dev_set_mem(struct vhx_dev *d, struct vhost_memory __user *m)
 {
@@ -260,10 +316,73 @@ static long vhx_dev_set_mem(struct vhx_dev *d, struct vhost_memory __user *m)
 	kfree(regions);
 	if (!mem)
 		return ret;
+	if (!vhx_dev_mem_log_ok(d, mem)) {
+		vhx_dev_mem_free(mem);
+		return -EFAULT;
+	}
 	old = d->mem;
 	d->mem = mem;
 	vhx_dev_set_vq_mem(d, mem);
 	vhx_dev_mem_free(old);
+	return 0;
+}
+
+/*
+ * VHOST_SET_LOG_BASE, as vhost does it: each queue with a backend must be
+ * able to log through the new bitmap, else -EFAULT and that queue keeps its
+ * old base (the others take the new one). dev->mutex held.
+ */
+static long vhx_dev_set_log_base(struct vhx_dev *d, u64 __user *argp)
+{
+	long ret = 0;
+	u64 base;
+	int i;
+
+	if (copy_from_user(&base, argp, sizeof(base)))
+		return -EFAULT;
+	if ((u64)(unsigned long)base != base)
+		return -EFAULT;
+	for (i = 0; i < VHX_NVQS; i++) {
+		struct vhx_vq *vq = &d->vqs[i];
+
+		/* No run is going: it would hold the mutex, and a page. */
+		mutex_lock(&vq->mutex);
+		if (vq->sock && !vhx_vq_log_access_ok(vq, base))
+			ret = -EFAULT;
+		else
+			vq->log.base = base;
+		mutex_unlock(&vq->mutex);
+	}
+	return ret;
+}
+
+/*
+ * VHOST_SET_LOG_FD: the eventfd signalled after a run that logged; -1
+ * unbinds it. The device holds the one reference. dev->mutex held.
+ */
+static long vhx_dev_set_log_fd(struct vhx_dev *d, int __user *argp)
+{
+	struct eventfd_ctx *ctx = NULL;
+	int fd, i;
+
+	if (get_user(fd, argp))
+		return -EFAULT;
+	if (fd != VHOST_FILE_UNBIND) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		vhx_obj_get(VHX_OBJ_EVENTFD);
+	}
+	for (i = 0; i < VHX_NVQS; i++) {
+		mutex_lock(&d->vqs[i].mutex);
+		d->vqs[i].log_ctx = ctx;
+		mutex_unlock(&d->vqs[i].mutex);
+	}
+	swap(ctx, d->log_ctx);
+	if (ctx) {
+		eventfd_ctx_put(ctx);
+		vhx_obj_put(VHX_OBJ_EVENTFD);
+	}
 	return 0;
 }
 
@@ -297,9 +416,10 @@ static long vhx_dev_owner_ioctl(struct vhx_dev *d, unsigned int ioctl,
 		ret = vhx_dev_set_mem(d, argp);
 		break;
 	case VHOST_SET_LOG_BASE:
+		ret = vhx_dev_set_log_base(d, argp);
+		break;
 	case VHOST_SET_LOG_FD:
-		/* Dirty logging is not built: VHOST_F_LOG_ALL is not offered. */
-		ret = -EOPNOTSUPP;
+		ret = vhx_dev_set_log_fd(d, argp);
 		break;
 	default:
 		ret = vhx_dev_vring_ioctl(d, ioctl, argp);

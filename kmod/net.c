@@ -10,6 +10,13 @@
  * The vnet header: with VHOST_NET_F_VIRTIO_NET_HDR the device strips it on TX
  * and writes an empty one on RX (vq->vhost_hlen); otherwise the tap was set
  * up with IFF_VNET_HDR and passes it through (vq->sock_hlen).
+ *
+ * Dirty logging (live migration): with VHOST_F_LOG_ALL acked, every RX
+ * buffer a packet was written to is marked in the log after the write; the
+ * ring code marks its used-ring writes. A run ends with vhx_vq_log_end(),
+ * which unpins the bitmap and signals the log eventfd, so when a backend
+ * detach returns (QEMU's last step before its final log sync) everything the
+ * device wrote is in the log.
  */
 #include <linux/file.h>
 #include <linux/if_tap.h>
@@ -98,10 +105,13 @@ static bool vhx_net_ring_ready(struct vhx_vq *vq)
 static int vhx_net_pop(struct vhx_vq *vq, enum vhx_dir dir, unsigned int seg,
 		       struct vhx_chain *c, bool busy)
 {
+	/* Only RX writes into buffers, so only RX needs their gpas. */
+	u64 *gpa = dir == VHX_DIR_IN && vhx_vq_logs_all(vq) ?
+			   vq->iov_gpa + seg : NULL;
 	int ret;
 
 	for (;;) {
-		ret = vhx_ring_pop(&vq->ring, vq->mem, dir, vq->iov + seg,
+		ret = vhx_ring_pop(&vq->ring, vq->mem, dir, vq->iov + seg, gpa,
 				   VHX_IOV_MAX - seg, c);
 		if (ret)
 			break;
@@ -252,6 +262,7 @@ void vhx_net_handle_tx(struct vhx_vq *vq)
 	}
 	vhx_net_tx_flush(vq, sock);
 	vhx_vq_flush_used(vq);
+	vhx_vq_log_end(vq);
 	vhx_net_trace_run(vq, &run, trace_vhostx_tx_batch);
 out:
 	mutex_unlock(&vq->mutex);
@@ -416,6 +427,9 @@ static int vhx_net_rx_one(struct vhx_vq *vq, struct socket *sock,
 		vhx_vq_break(vq, VHX_RERR_ACCESS);
 		return -EFAULT;
 	}
+	if (vhx_vq_logs_all(vq) &&
+	    vhx_vq_log_iov(vq, nseg, sock_len + vq->vhost_hlen))
+		return -EFAULT;
 	vhx_vq_count(vq, VHOSTX_CNT_PACKETS, 1);
 	vhx_vq_count(vq, VHOSTX_CNT_BYTES, sock_len - vq->sock_hlen);
 	vhx_vq_count(vq, VHOSTX_CNT_BYTES_COPIED, sock_len);
@@ -472,6 +486,7 @@ void vhx_net_handle_rx(struct vhx_vq *vq)
 			vhx_work_queue(&vq->dev->worker, &vq->work);
 	}
 	vhx_vq_flush_used(vq);
+	vhx_vq_log_end(vq);
 	vhx_net_trace_run(vq, &run, trace_vhostx_rx_batch);
 out:
 	mutex_unlock(&vq->mutex);
@@ -554,8 +569,13 @@ static struct socket *vhx_net_detach(struct vhx_vq *vq)
  */
 static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
 {
-	if (vhx_ring_start(&vq->ring)) {
-		vhx_vq_break(vq, VHX_QERR_START);
+	int ret = vhx_ring_start(&vq->ring);
+
+	/* used->flags was written, and logged if the ring is. */
+	vhx_vq_log_end(vq);
+	if (ret) {
+		vhx_vq_break(vq, vq->ring.err == VHX_RERR_LOG ? VHX_RERR_LOG :
+								 VHX_QERR_START);
 		return -EFAULT;
 	}
 	vq->sock = sock;
@@ -627,9 +647,13 @@ long vhx_net_set_backend(struct vhx_dev *d, unsigned int index, int fd)
 		goto out;
 	vq = &d->vqs[array_index_nospec(index, VHX_NVQS)];
 	mutex_lock(&vq->mutex);
-	/* No memory table yet, or rings outside user memory. */
+	/*
+	 * No memory table yet, rings outside user memory, or (logging) a
+	 * bitmap that cannot cover them: vhost's vhost_vq_access_ok().
+	 */
 	ret = -EFAULT;
-	if (!vq->mem || !vhx_vq_ring_access_ok(&vq->ring))
+	if (!vq->mem || !vhx_vq_ring_access_ok(&vq->ring) ||
+	    !vhx_vq_log_access_ok(vq, vq->log.base))
 		goto out_vq;
 	sock = vhx_net_get_socket(fd);
 	ret = PTR_ERR_OR_ZERO(sock);

@@ -36,6 +36,24 @@ static const struct genl_multicast_group vhx_nl_mcgrps[] = {
 	[VHX_NL_MCGRP_EVENTS] = { .name = VHOSTX_MCGRP_EVENTS },
 };
 
+/*
+ * The UAPI's reason code for an internal one: ring errors up to
+ * VHX_RERR_USED have the UAPI's values, later ones were appended there.
+ */
+static u32 vhx_nl_reason(unsigned int reason)
+{
+	switch (reason) {
+	case VHX_RERR_LOG:
+		return VHOSTX_BROKEN_LOG;
+	case VHX_QERR_HDR:
+		return VHOSTX_BROKEN_HDR;
+	case VHX_QERR_START:
+		return VHOSTX_BROKEN_START;
+	default:
+		return reason;
+	}
+}
+
 static int vhx_nl_put_stats(struct sk_buff *skb, struct vhx_vq *vq)
 {
 	u64 cnt[__VHOSTX_CNT_MAX];
@@ -65,10 +83,12 @@ static int vhx_nl_put_queue(struct sk_buff *skb, struct vhx_vq *vq)
 	    nla_put_u32(skb, VHOSTX_A_QUEUE_USED_IDX, vq->ring.last_used_idx) ||
 	    nla_put_u8(skb, VHOSTX_A_QUEUE_ENABLED, !!vq->sock) ||
 	    nla_put_u8(skb, VHOSTX_A_QUEUE_BROKEN, vq->broken) ||
-	    nla_put_u32(skb, VHOSTX_A_QUEUE_BUSYPOLL_US, vq->busyloop_timeout))
+	    nla_put_u32(skb, VHOSTX_A_QUEUE_BUSYPOLL_US, vq->busyloop_timeout) ||
+	    nla_put_u8(skb, VHOSTX_A_QUEUE_LOG_USED, vq->log_used))
 		return -EMSGSIZE;
 	if (vq->broken &&
-	    (nla_put_u32(skb, VHOSTX_A_QUEUE_BROKEN_REASON, vq->broken_reason) ||
+	    (nla_put_u32(skb, VHOSTX_A_QUEUE_BROKEN_REASON,
+				 vhx_nl_reason(vq->broken_reason)) ||
 	     nla_put_string(skb, VHOSTX_A_QUEUE_BROKEN_TEXT,
 			    vhx_vq_err_str(vq->broken_reason))))
 		return -EMSGSIZE;
@@ -108,6 +128,8 @@ static int vhx_nl_put_dev_attrs(struct sk_buff *skb, struct vhx_dev *d)
 			d->vqs[VHX_VQ_TX].busyloop_timeout) ||
 	    nla_put_u32(skb, VHOSTX_A_DEV_WEIGHT_PACKETS, d->weight_packets) ||
 	    nla_put_u32(skb, VHOSTX_A_DEV_WEIGHT_BYTES, d->weight_bytes) ||
+	    nla_put_u8(skb, VHOSTX_A_DEV_LOGGING,
+		       !!(d->features & BIT_ULL(VHOST_F_LOG_ALL))) ||
 	    vhx_nl_put_backend(skb, d))
 		return -EMSGSIZE;
 	queues = nla_nest_start(skb, VHOSTX_A_DEV_QUEUES);
@@ -285,7 +307,8 @@ void vhx_nl_notify_broken(struct vhx_vq *vq)
 	if (!hdr ||
 	    nla_put_u32(msg, VHOSTX_A_QUEUE_DEV_ID, vq->dev->id) ||
 	    nla_put_u32(msg, VHOSTX_A_QUEUE_INDEX, vq->index) ||
-	    nla_put_u32(msg, VHOSTX_A_QUEUE_BROKEN_REASON, vq->broken_reason) ||
+	    nla_put_u32(msg, VHOSTX_A_QUEUE_BROKEN_REASON,
+				vhx_nl_reason(vq->broken_reason)) ||
 	    nla_put_string(msg, VHOSTX_A_QUEUE_BROKEN_TEXT,
 			   vhx_vq_err_str(vq->broken_reason))) {
 		nlmsg_free(msg);
@@ -298,10 +321,8 @@ void vhx_nl_notify_broken(struct vhx_vq *vq)
 
 int __init vhx_nl_init(void)
 {
-	/* Internal reasons are the UAPI's, value for value. */
+	/* Ring errors up to USED are the UAPI's, value for value. */
 	BUILD_BUG_ON((int)VHX_RERR_USED != (int)VHOSTX_BROKEN_USED);
-	BUILD_BUG_ON((int)VHX_QERR_HDR != (int)VHOSTX_BROKEN_HDR);
-	BUILD_BUG_ON((int)VHX_QERR_START != (int)VHOSTX_BROKEN_START);
 	return genl_register_family(&vhx_nl_family);
 }
 

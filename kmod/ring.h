@@ -15,6 +15,7 @@
 #define _VHX_RING_H
 
 #include "access.h"
+#include "log.h"
 #include "mem.h"
 
 /* Why a ring was declared broken; reported over netlink and in the log. */
@@ -32,6 +33,7 @@ enum vhx_ring_err {
 	VHX_RERR_DIR,		/* write-only on TX, read-only on RX, out after in */
 	VHX_RERR_IOV_FULL,	/* more segments than the caller's iov holds */
 	VHX_RERR_USED,		/* used ring write failed */
+	VHX_RERR_LOG,		/* dirty log write failed */
 	VHX_RERR_MAX,
 };
 
@@ -46,6 +48,13 @@ struct vhx_ring {
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX */
 	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC */
 	bool notify_on_empty;		/* VIRTIO_F_NOTIFY_ON_EMPTY */
+	/*
+	 * Dirty logging of the used ring (VHOST_VRING_F_LOG): every write to
+	 * it is marked in @log at guest-physical @log_addr + offset. NULL:
+	 * not logged.
+	 */
+	struct vhx_log *log;
+	u64 log_addr;
 
 	/* state */
 	u16 last_avail_idx;	/* next avail->ring[] slot to consume */
@@ -84,20 +93,23 @@ int vhx_ring_start(struct vhx_ring *r);
  * @mem: the memory table descriptor addresses are translated through
  * @dir: which direction every descriptor of the chain must have
  * @iov, @iov_max: where the translated segments go
+ * @gpa: NULL, or room for @iov_max guest-physical addresses: gpa[i] is where
+ *       iov[i] starts in the guest (what a dirty log needs)
  *
  * Returns 1 with *c and iov filled, 0 if the ring has nothing new, or a
  * negative errno with r->err set when the ring is malformed.
  */
 int vhx_ring_pop(struct vhx_ring *r, const struct vhx_mem *mem,
-		 enum vhx_dir dir, struct iovec *iov, unsigned int iov_max,
-		 struct vhx_chain *c);
+		 enum vhx_dir dir, struct iovec *iov, u64 *gpa,
+		 unsigned int iov_max, struct vhx_chain *c);
 
 /* Give back the last @n popped chains (e.g. the socket had no room). */
 void vhx_ring_unpop(struct vhx_ring *r, unsigned int n);
 
 /*
  * vhx_ring_push_used - publish @n used elements and then used->idx (after a
- * write barrier). 0, or -EFAULT with r->err = VHX_RERR_USED.
+ * write barrier). 0, or -EFAULT with r->err = VHX_RERR_USED (or
+ * VHX_RERR_LOG when the write could not be logged).
  */
 int vhx_ring_push_used(struct vhx_ring *r, const struct vring_used_elem *e,
 		       unsigned int n);

@@ -51,6 +51,7 @@ static const char *const vhx_ring_err_names[VHX_RERR_MAX] = {
 	[VHX_RERR_DIR] = "descriptor direction not allowed",
 	[VHX_RERR_IOV_FULL] = "chain has too many segments",
 	[VHX_RERR_USED] = "used ring write failed",
+	[VHX_RERR_LOG] = "dirty log write failed",
 };
 
 const char *vhx_ring_err_str(enum vhx_ring_err err)
@@ -92,11 +93,28 @@ static bool vhx_ring_areas_ok(const struct vhx_ring *r)
 	       vhx_access_ok(r->used, used);
 }
 
+/*
+ * Mark @len bytes at @off in the used ring dirty, when the ring is logged.
+ * Called after the write, so the bit follows the data.
+ */
+static int vhx_ring_log_used(struct vhx_ring *r, size_t off, size_t len)
+{
+	u64 gpa;
+
+	if (!r->log)
+		return 0;
+	if (check_add_overflow(r->log_addr, (u64)off, &gpa) ||
+	    vhx_log_write(r->log, gpa, len))
+		return vhx_ring_fail(r, VHX_RERR_LOG, -EFAULT);
+	return 0;
+}
+
 static int vhx_ring_write_used_flags(struct vhx_ring *r)
 {
 	if (vhx_put_user(cpu_to_vhx16(r->used_flags), &r->used->flags))
 		return vhx_ring_fail(r, VHX_RERR_USED, -EFAULT);
-	return 0;
+	return vhx_ring_log_used(r, offsetof(struct vring_used, flags),
+				 sizeof(r->used->flags));
 }
 
 /*
@@ -158,6 +176,7 @@ struct vhx_walk {
 	const struct vhx_mem *mem;
 	enum vhx_dir dir;
 	struct iovec *iov;
+	u64 *gpa;		/* NULL, or gpa[i] for each iov[i] */
 	unsigned int iov_max;
 	struct vhx_chain *c;
 };
@@ -171,7 +190,8 @@ static int vhx_walk_add(struct vhx_ring *r, struct vhx_walk *w,
 	bool want_write = w->dir == VHX_DIR_IN;
 	struct vhx_chain *c = w->c;
 	unsigned int used = c->out + c->in;
-	int n;
+	u64 addr = vhx64_to_cpu(d->addr);
+	int i, n;
 
 	/*
 	 * TX takes readable descriptors only, RX writable ones only; that
@@ -179,12 +199,17 @@ static int vhx_walk_add(struct vhx_ring *r, struct vhx_walk *w,
 	 */
 	if (write != want_write || (!write && c->in))
 		return vhx_ring_fail(r, VHX_RERR_DIR, -EINVAL);
-	n = vhx_mem_translate(w->mem, vhx64_to_cpu(d->addr), len, w->iov + used,
+	n = vhx_mem_translate(w->mem, addr, len, w->iov + used,
 			      w->iov_max - used);
 	if (n == -ENOBUFS)
 		return vhx_ring_fail(r, VHX_RERR_IOV_FULL, -ENOBUFS);
 	if (n < 0)
 		return vhx_ring_fail(r, VHX_RERR_ADDR, -EFAULT);
+	/* The segments are consecutive in the guest: the range translated. */
+	for (i = 0; w->gpa && i < n; i++) {
+		w->gpa[used + i] = addr;
+		addr += w->iov[used + i].iov_len;
+	}
 	if (write) {
 		c->in += n;
 		c->in_len += len;
@@ -309,13 +334,14 @@ static int vhx_walk_chain(struct vhx_ring *r, struct vhx_walk *w,
 }
 
 int vhx_ring_pop(struct vhx_ring *r, const struct vhx_mem *mem,
-		 enum vhx_dir dir, struct iovec *iov, unsigned int iov_max,
-		 struct vhx_chain *c)
+		 enum vhx_dir dir, struct iovec *iov, u64 *gpa,
+		 unsigned int iov_max, struct vhx_chain *c)
 {
 	struct vhx_walk w = {
 		.mem = mem,
 		.dir = dir,
 		.iov = iov,
+		.gpa = gpa,
 		.iov_max = iov_max,
 		.c = c,
 	};
@@ -354,7 +380,9 @@ static int vhx_ring_put_used(struct vhx_ring *r, unsigned int start,
 {
 	if (vhx_copy_to_user(&r->used->ring[start], e, n * sizeof(*e)))
 		return vhx_ring_fail(r, VHX_RERR_USED, -EFAULT);
-	return 0;
+	return vhx_ring_log_used(r, offsetof(struct vring_used, ring) +
+					    start * sizeof(*e),
+				 n * sizeof(*e));
 }
 
 /*
@@ -381,6 +409,9 @@ int vhx_ring_push_used(struct vhx_ring *r, const struct vring_used_elem *e,
 	if (vhx_put_user(cpu_to_vhx16(new), &r->used->idx))
 		return vhx_ring_fail(r, VHX_RERR_USED, -EFAULT);
 	r->last_used_idx = new;
+	if (vhx_ring_log_used(r, offsetof(struct vring_used, idx),
+			      sizeof(r->used->idx)))
+		return -EFAULT;
 	/*
 	 * If the index lapped the last signalled value, the event-idx window
 	 * is ambiguous: forget it so that the next check signals.
@@ -443,7 +474,9 @@ int vhx_ring_kick_enable(struct vhx_ring *r)
 	else if (vhx_put_user(cpu_to_vhx16(r->avail_idx), vhx_avail_event(r)))
 		ret = vhx_ring_fail(r, VHX_RERR_USED, -EFAULT);
 	else
-		ret = 0;
+		ret = vhx_ring_log_used(r, offsetof(struct vring_used, ring) +
+					   r->num * sizeof(struct vring_used_elem),
+					sizeof(__virtio16));
 	if (ret)
 		return ret;
 	/* The guest may have added buffers before it saw our write. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vhostx tracepoints: kicks, interrupts (sent or suppressed), TX and RX runs,
- * and queue errors. Usable from perf and bpftrace, e.g.
+ * pages marked in the dirty log per run, and queue errors. Usable from perf
+ * and bpftrace, e.g.
  *   bpftrace -e 'tracepoint:vhostx:vhostx_signal { @[args->sent] = count(); }'
  */
 #undef TRACE_SYSTEM
@@ -71,6 +72,23 @@ DEFINE_EVENT(vhostx_batch, vhostx_tx_batch,
 DEFINE_EVENT(vhostx_batch, vhostx_rx_batch,
 	TP_PROTO(u32 dev, u32 vq, u32 packets, u64 bytes),
 	TP_ARGS(dev, vq, packets, bytes));
+
+TRACE_EVENT(vhostx_log,
+	TP_PROTO(u32 dev, u32 vq, u64 pages),
+	TP_ARGS(dev, vq, pages),
+	TP_STRUCT__entry(
+		__field(u32, dev)
+		__field(u32, vq)
+		__field(u64, pages)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->vq = vq;
+		__entry->pages = pages;
+	),
+	TP_printk("dev=%u vq=%u pages=%llu", __entry->dev, __entry->vq,
+		  __entry->pages)
+);
 
 TRACE_EVENT(vhostx_queue_error,
 	TP_PROTO(u32 dev, u32 vq, u32 reason, const char *text),

@@ -70,15 +70,20 @@ int vhx_vq_init(struct vhx_vq *vq, struct vhx_dev *dev, unsigned int index,
 				GFP_KERNEL_ACCOUNT);
 	vq->heads = kmalloc_array(VHX_IOV_MAX, sizeof(*vq->heads),
 				  GFP_KERNEL_ACCOUNT);
-	if (tx)
+	if (tx) {
 		vq->batch = kzalloc(sizeof(*vq->batch), GFP_KERNEL_ACCOUNT);
-	else
+	} else {
 		vq->rxb = kzalloc(sizeof(*vq->rxb), GFP_KERNEL_ACCOUNT);
-	if (!vq->iov || !vq->heads || (!vq->batch && !vq->rxb)) {
+		vq->iov_gpa = kmalloc_array(VHX_IOV_MAX, sizeof(*vq->iov_gpa),
+					    GFP_KERNEL_ACCOUNT);
+	}
+	if (!vq->iov || !vq->heads || (!vq->batch && !vq->rxb) ||
+	    (vq->rxb && !vq->iov_gpa)) {
 		kfree(vq->iov);
 		kfree(vq->heads);
 		kfree(vq->batch);
 		kfree(vq->rxb);
+		kfree(vq->iov_gpa);
 		return -ENOMEM;
 	}
 	vhx_obj_get(VHX_OBJ_VQ_BUFS);
@@ -109,6 +114,10 @@ void vhx_vq_reset(struct vhx_vq *vq)
 	vq->kick = NULL;
 	vq->call = NULL;
 	vq->err = NULL;
+	/* A run always ends with vhx_log_end(): no page is pinned here. */
+	vq->log.base = 0;
+	vq->log_ctx = NULL;
+	vq->log_used = false;
 	memset(&vq->ring, 0, sizeof(vq->ring));
 	vq->mem = NULL;
 	vq->features = 0;
@@ -131,8 +140,10 @@ void vhx_vq_cleanup(struct vhx_vq *vq)
 	vq->rxb = NULL;
 	kfree(vq->iov);
 	kfree(vq->heads);
+	kfree(vq->iov_gpa);
 	vq->iov = NULL;
 	vq->heads = NULL;
+	vq->iov_gpa = NULL;
 	vhx_obj_put(VHX_OBJ_VQ_BUFS);
 	mutex_destroy(&vq->mutex);
 }
@@ -226,6 +237,42 @@ void vhx_vq_flush_used(struct vhx_vq *vq)
 }
 
 /*
+ * Log the first @len bytes of what vq->iov[0..@nseg) points to: the RX
+ * buffers a packet was just written to. 0, or -EFAULT with the queue broken.
+ */
+int vhx_vq_log_iov(struct vhx_vq *vq, unsigned int nseg, size_t len)
+{
+	unsigned int i;
+	size_t n;
+
+	for (i = 0; i < nseg && len; i++) {
+		n = min(vq->iov[i].iov_len, len);
+		if (vhx_log_write(&vq->log, vq->iov_gpa[i], n)) {
+			vhx_vq_break(vq, VHX_RERR_LOG);
+			return -EFAULT;
+		}
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * End of a run (or of an ioctl that wrote the ring): release the bitmap
+ * page, count what was logged and tell the VMM.
+ */
+void vhx_vq_log_end(struct vhx_vq *vq)
+{
+	u64 marks = vhx_log_end(&vq->log);
+
+	if (!marks)
+		return;
+	vhx_vq_count(vq, VHOSTX_CNT_LOG_PAGES, marks);
+	trace_vhostx_log(vq->dev->id, vq->index, marks);
+	if (vq->log_ctx)
+		vhx_eventfd_signal(vq->log_ctx);
+}
+
+/*
  * Queue @n used entries that the guest must see together (one RX packet's
  * buffers): never split across two used->idx updates. 0, or -EIO once broken.
  */
@@ -267,6 +314,52 @@ bool vhx_vq_ring_access_ok(const struct vhx_ring *r)
 					      event);
 }
 
+/* Sizes as vhost's vhost_get_used_size(). */
+static size_t vhx_vq_used_size(const struct vhx_ring *r)
+{
+	return sizeof(struct vring_used) +
+	       r->num * sizeof(struct vring_used_elem) +
+	       (r->event_idx ? sizeof(__virtio16) : 0);
+}
+
+/*
+ * Does the bitmap at @base cover every region of @mem? vhost's
+ * vq_memory_access_ok() with logging on; a missing table covers nothing.
+ */
+bool vhx_vq_log_mem_ok(const struct vhx_mem *mem, u64 base)
+{
+	u32 i;
+
+	if (!mem)
+		return false;
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhx_mem_region *m = &mem->regions[i];
+
+		if (!vhx_log_range_ok(base, m->gpa, m->last - m->gpa + 1))
+			return false;
+	}
+	return true;
+}
+
+static bool vhx_vq_log_used_ok(const struct vhx_vq *vq, u64 base,
+			       bool log_used, u64 log_addr)
+{
+	return !log_used ||
+	       vhx_log_range_ok(base, log_addr, vhx_vq_used_size(&vq->ring));
+}
+
+/*
+ * Could a queue log with the bitmap at @base? vhost's vq_log_access_ok():
+ * the guest's memory when VHOST_F_LOG_ALL is acked, the used ring when it
+ * is logged. vq->mutex held.
+ */
+bool vhx_vq_log_access_ok(struct vhx_vq *vq, u64 base)
+{
+	if (vhx_vq_logs_all(vq) && !vhx_vq_log_mem_ok(vq->mem, base))
+		return false;
+	return vhx_vq_log_used_ok(vq, base, vq->log_used, vq->ring.log_addr);
+}
+
 static long vhx_vq_set_num(struct vhx_vq *vq, void __user *argp)
 {
 	struct vhost_vring_state s;
@@ -286,13 +379,12 @@ static long vhx_vq_set_addr(struct vhx_vq *vq, void __user *argp)
 {
 	struct vhost_vring_addr a;
 	struct vhx_ring *r = &vq->ring, next;
+	bool log_used;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
+	log_used = a.flags & BIT(VHOST_VRING_F_LOG);
 	if (a.flags & ~BIT(VHOST_VRING_F_LOG))
-		return -EOPNOTSUPP;
-	/* No dirty logging yet: VHOST_F_LOG_ALL is not offered. */
-	if (a.flags & BIT(VHOST_VRING_F_LOG))
 		return -EOPNOTSUPP;
 	if ((u64)(unsigned long)a.desc_user_addr != a.desc_user_addr ||
 	    (u64)(unsigned long)a.avail_user_addr != a.avail_user_addr ||
@@ -307,11 +399,17 @@ static long vhx_vq_set_addr(struct vhx_vq *vq, void __user *argp)
 	next.avail = u64_to_user_ptr(a.avail_user_addr);
 	next.used = u64_to_user_ptr(a.used_user_addr);
 	/* Sizes are known only once running; vhost checks then, too. */
-	if (vq->sock && !vhx_vq_ring_access_ok(&next))
+	if (vq->sock && (!vhx_vq_ring_access_ok(&next) ||
+			 !vhx_vq_log_used_ok(vq, vq->log.base, log_used,
+					     a.log_guest_addr)))
 		return -EINVAL;
 	r->desc = next.desc;
 	r->avail = next.avail;
 	r->used = next.used;
+	/* Logging the used ring starts and stops here, also while running. */
+	vq->log_used = log_used;
+	r->log_addr = a.log_guest_addr;
+	r->log = log_used ? &vq->log : NULL;
 	vq->broken = false;
 	return 0;
 }

@@ -15,8 +15,10 @@
 #include <linux/mutex.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/uio.h>
+#include <linux/vhost.h>
 #include <linux/vhostx.h>
 
+#include "log.h"
 #include "ring.h"
 #include "worker.h"
 
@@ -69,7 +71,18 @@ struct vhx_vq {
 	bool broken;			/* stopped by a malformed ring */
 	unsigned int broken_reason;	/* enum vhx_ring_err or enum vhx_qerr */
 
+	/*
+	 * Dirty logging. log.base is VHOST_SET_LOG_BASE's, log_ctx the
+	 * device's VHOST_SET_LOG_FD context (the device holds the reference).
+	 * With log_used, ring.log points at log and the used ring is logged;
+	 * with VHOST_F_LOG_ALL acked, RX buffers are logged too (iov_gpa).
+	 */
+	struct vhx_log log;
+	struct eventfd_ctx *log_ctx;
+	bool log_used;
+
 	struct iovec *iov;		/* VHX_IOV_MAX entries */
+	u64 *iov_gpa;			/* RX queue: VHX_IOV_MAX, iov[i]'s gpa */
 	struct vring_used_elem *heads;	/* VHX_IOV_MAX: one RX packet's buffers */
 	struct vring_used_elem used[VHX_USED_BATCH];
 	unsigned int nused;		/* pending entries in used[] */
@@ -84,6 +97,13 @@ void vhx_vq_reset(struct vhx_vq *vq);
 long vhx_vq_ioctl(struct vhx_vq *vq, unsigned int ioctl, void __user *argp);
 void vhx_vq_set_features(struct vhx_vq *vq, u64 features);
 bool vhx_vq_ring_access_ok(const struct vhx_ring *r);
+bool vhx_vq_log_mem_ok(const struct vhx_mem *mem, u64 base);
+bool vhx_vq_log_access_ok(struct vhx_vq *vq, u64 base);
+
+static inline bool vhx_vq_logs_all(const struct vhx_vq *vq)
+{
+	return vq->features & BIT_ULL(VHOST_F_LOG_ALL);
+}
 
 /* Worker side, with vq->mutex held. */
 void vhx_vq_break(struct vhx_vq *vq, unsigned int reason);
@@ -91,6 +111,8 @@ int vhx_vq_add_used(struct vhx_vq *vq, u16 head, u32 len);
 int vhx_vq_add_used_n(struct vhx_vq *vq, const struct vring_used_elem *e,
 		      unsigned int n);
 void vhx_vq_flush_used(struct vhx_vq *vq);
+int vhx_vq_log_iov(struct vhx_vq *vq, unsigned int nseg, size_t len);
+void vhx_vq_log_end(struct vhx_vq *vq);
 const char *vhx_vq_err_str(unsigned int reason);
 
 static inline void vhx_vq_count(struct vhx_vq *vq, enum vhostx_counter c,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The registered "user memory" behind access_user.h. */
+/* The registered "user memory" behind access_user.h, and a dirty log. */
 #include <stdarg.h>
 
 #include "access_user.h"
+#include "log.h"
 
 struct vhx_user_map {
 	uintptr_t base;
@@ -88,4 +89,25 @@ void vhx_user_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+/* The host tests' half of kmod/log.h: the bitmap is @log->bitmap. */
+int vhx_log_write(struct vhx_log *log, u64 gpa, u64 len)
+{
+	u64 first, n, pfn, last;
+
+	if (!len)
+		return 0;
+	if (!vhx_log_bytes(0, gpa, len, &first, &n))
+		return -EFAULT;
+	last = (gpa + len - 1) >> VHX_LOG_PAGE_SHIFT;
+	for (pfn = gpa >> VHX_LOG_PAGE_SHIFT; pfn <= last; pfn++) {
+		if (pfn / 8 >= log->size ||
+		    (log->fail_at && log->marks >= log->fail_at))
+			return -EFAULT;
+		__atomic_fetch_or(&log->bitmap[pfn / 8], (uint8_t)(1u << (pfn % 8)),
+				  __ATOMIC_RELAXED);
+		log->marks++;
+	}
+	return 0;
 }

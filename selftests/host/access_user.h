@@ -126,6 +126,20 @@ static inline int vhx_copy_to_user(void *dst, const void *src, size_t n)
 #define vhx_kvfree(p) free(p)
 #define vhx_sort(base, n, size, cmp) qsort(base, n, size, cmp)
 
+/*
+ * The dirty log as the host tests see it: the bitmap is ordinary memory of
+ * @size bytes (log base 0), so vhx_log_write() (kmod/log.h) sets bits in it
+ * and fails with -EFAULT for a byte past the end, as the module does for one
+ * outside the owner's memory. @fail_at: the marks after which every write
+ * fails (0: never), to test what a fault in the middle does.
+ */
+struct vhx_log {
+	uint8_t *bitmap;
+	size_t size;
+	u64 marks;
+	u64 fail_at;
+};
+
 /* Quiet by default; VHX_USER_VERBOSE=1 in the environment prints. */
 __attribute__((format(printf, 1, 2))) void vhx_user_log(const char *fmt, ...);
 #define pr_err(...) vhx_user_log(__VA_ARGS__)

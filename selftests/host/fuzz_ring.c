@@ -59,6 +59,7 @@ struct fuzz {
 	struct vhx_mem *mem;
 	struct vhx_ring r;
 	struct iovec iov[FUZZ_MAX_IOV];
+	u64 gpa[FUZZ_MAX_IOV];
 	unsigned int iov_max;
 	u16 popped[FUZZ_MAX_NUM]; /* popped, not yet pushed */
 	unsigned int npopped;
@@ -177,8 +178,14 @@ static void check_chain(const struct fuzz *f, const struct vhx_chain *c,
 	else
 		FUZZ_ASSERT(c->out == 0 && c->out_len == 0);
 	for (i = 0; i < c->out + c->in; i++) {
+		struct iovec back;
+
 		FUZZ_ASSERT(f->iov[i].iov_len > 0);
 		FUZZ_ASSERT(seg_in_table(f, &f->iov[i]));
+		/* gpa[i] is where iov[i] is in the guest (what a log marks). */
+		FUZZ_ASSERT(vhx_mem_translate(f->mem, f->gpa[i], f->iov[i].iov_len,
+					      &back, 1) == 1);
+		FUZZ_ASSERT(back.iov_base == f->iov[i].iov_base);
 		if (i < c->out)
 			out += f->iov[i].iov_len;
 		else
@@ -199,7 +206,7 @@ static void op_pop(struct fuzz *f, enum vhx_dir dir)
 	if (f->npopped >= f->r.num)
 		return;
 	writes = vhx_user_stats.writes;
-	ret = vhx_ring_pop(&f->r, f->mem, dir, f->iov, f->iov_max, &c);
+	ret = vhx_ring_pop(&f->r, f->mem, dir, f->iov, f->gpa, f->iov_max, &c);
 	FUZZ_ASSERT(vhx_user_stats.writes == writes); /* pop only reads */
 	if (ret == 1) {
 		FUZZ_ASSERT(err == VHX_RERR_NONE && f->r.err == VHX_RERR_NONE);

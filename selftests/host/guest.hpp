@@ -64,10 +64,11 @@ struct Guest {
 	vhx_ring r{};
 	Mem mem;
 	std::vector<iovec> iov;
+	std::vector<u64> gpa;	// pop(): where each iov entry is in the guest
 	vhx_chain c{};
 
 	explicit Guest(unsigned int n = 8, bool event_idx = false, bool indirect = false)
-		: num(n), iov(256)
+		: num(n), iov(256), gpa(256)
 	{
 		ram = static_cast<std::uint8_t *>(std::aligned_alloc(4096, RAM_SIZE));
 		if (!ram)
@@ -243,7 +244,7 @@ struct Guest {
 	// --- device side ---------------------------------------------------
 	int pop(vhx_dir dir, unsigned int iov_max = 256)
 	{
-		return vhx_ring_pop(&r, mem.mem, dir, iov.data(), iov_max, &c);
+		return vhx_ring_pop(&r, mem.mem, dir, iov.data(), gpa.data(), iov_max, &c);
 	}
 	int push(std::uint32_t id, std::uint32_t len)
 	{

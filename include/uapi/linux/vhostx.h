@@ -47,6 +47,7 @@ enum {
 	VHOSTX_A_DEV_WEIGHT_PACKETS,	/* u32, packets per run before requeue */
 	VHOSTX_A_DEV_WEIGHT_BYTES,	/* u32, bytes per run before requeue */
 	VHOSTX_A_DEV_PAD,
+	VHOSTX_A_DEV_LOGGING,		/* u8: dirty logging on (VHOST_F_LOG_ALL) */
 	__VHOSTX_A_DEV_MAX,
 };
 #define VHOSTX_A_DEV_MAX (__VHOSTX_A_DEV_MAX - 1)
@@ -72,6 +73,7 @@ enum {
 	VHOSTX_A_QUEUE_STATS,		/* nest: attribute type = counter id + 1, u64 */
 	VHOSTX_A_QUEUE_DEV_ID,		/* u32, in VHOSTX_CMD_QUEUE_BROKEN */
 	VHOSTX_A_QUEUE_PAD,
+	VHOSTX_A_QUEUE_LOG_USED,	/* u8: used ring writes logged (VHOST_VRING_F_LOG) */
 	__VHOSTX_A_QUEUE_MAX,
 };
 #define VHOSTX_A_QUEUE_MAX (__VHOSTX_A_QUEUE_MAX - 1)
@@ -93,6 +95,7 @@ enum vhostx_broken_reason {
 	VHOSTX_BROKEN_USED,		/* used ring not writable */
 	VHOSTX_BROKEN_HDR,		/* TX chain shorter than the vnet header */
 	VHOSTX_BROKEN_START,		/* used ring not accessible at start */
+	VHOSTX_BROKEN_LOG,		/* dirty log (VHOST_SET_LOG_BASE) not writable */
 };
 
 /*
@@ -114,6 +117,7 @@ enum vhostx_counter {
 	VHOSTX_CNT_ERR_SOCK,		/* socket errors other than "try again" */
 	VHOSTX_CNT_RX_NOBUF,		/* RX waited for the guest to add buffers */
 	VHOSTX_CNT_REQUEUES,		/* runs cut short by the weight limits */
+	VHOSTX_CNT_LOG_PAGES,		/* pages marked in the dirty log (each time) */
 	__VHOSTX_CNT_MAX,
 };
 
