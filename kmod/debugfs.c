@@ -25,6 +25,7 @@ static const char *const vhx_cnt_names[__VHOSTX_CNT_MAX] = {
 	[VHOSTX_CNT_ERR_SOCK] = "err_sock",
 	[VHOSTX_CNT_RX_NOBUF] = "rx_nobuf",
 	[VHOSTX_CNT_REQUEUES] = "requeues",
+	[VHOSTX_CNT_LOG_PAGES] = "log_pages",
 };
 
 static struct dentry *vhx_debugfs_dir;
@@ -36,11 +37,11 @@ static void vhx_debugfs_show_vq(struct seq_file *m, struct vhx_vq *vq)
 
 	vhx_vq_read_stats(vq, cnt);
 	mutex_lock(&vq->mutex);
-	seq_printf(m, "  vq %u %s num %u last_avail %u last_used %u backend %s broken %s",
+	seq_printf(m, "  vq %u %s num %u last_avail %u last_used %u backend %s broken %s log_used %s",
 		   vq->index, vq->index == VHX_VQ_TX ? "tx" : "rx",
 		   vq->ring.num, vq->ring.last_avail_idx,
 		   vq->ring.last_used_idx, vq->sock ? "yes" : "no",
-		   vq->broken ? "yes" : "no");
+		   vq->broken ? "yes" : "no", vq->log_used ? "yes" : "no");
 	if (vq->broken)
 		seq_printf(m, " reason \"%s\"", vhx_vq_err_str(vq->broken_reason));
 	mutex_unlock(&vq->mutex);

@@ -15,14 +15,22 @@
 
 #include "log.h"
 
+/*
+ * The bytes vhost's log_access_ok() checks, so that the ioctls answer as
+ * vhost_net's do: from base + gpa / 32768, ceil(size / 32768) of them, the
+ * start overflow-checked. (For a range that does not start on a 32 KiB
+ * boundary that may be one byte short of vhx_log_bytes(); the writer checks
+ * every byte it sets, so this only decides an errno.)
+ */
 bool vhx_log_range_ok(u64 base, u64 gpa, u64 size)
 {
-	u64 first, n;
+	const u64 per_byte = VHX_LOG_PAGE_SIZE * BITS_PER_BYTE;
+	u64 first, n = size / per_byte + !!(size % per_byte);
 
-	if (!vhx_log_bytes(base, gpa, size, &first, &n))
+	if (check_add_overflow(base, gpa / per_byte, &first) ||
+	    first != (unsigned long)first || n != (unsigned long)n)
 		return false;
-	return first == (unsigned long)first && n == (unsigned long)n &&
-	       access_ok(u64_to_user_ptr(first), n);
+	return access_ok(u64_to_user_ptr(first), n);
 }
 
 static void vhx_log_unpin(struct vhx_log *log)

@@ -34,8 +34,8 @@ int vhx_log_write(struct vhx_log *log, u64 gpa, u64 len);
 /*
  * vhx_log_bytes - the bitmap bytes that cover guest-physical [gpa, gpa + len):
  * *first = base + (gpa >> 12) / 8, *n bytes from there. False if len is 0,
- * gpa + len wraps or the bytes wrap the address space. Shared arithmetic,
- * checked once: the ioctls' access checks and the writer use it.
+ * gpa + len wraps or the bytes wrap the address space. The writer's bound,
+ * shared with the host tests' log.
  */
 static inline bool vhx_log_bytes(u64 base, u64 gpa, u64 len, u64 *first, u64 *n)
 {
@@ -72,8 +72,8 @@ struct vhx_log {
 
 /*
  * Do the bitmap bytes for guest-physical [gpa, gpa + size) lie in the user
- * address space? What the ioctls check (vhost's log_access_ok()); whether
- * they are mapped and writable is known only when a bit is set.
+ * address space? What the ioctls check, as vhost's log_access_ok() does;
+ * whether they are mapped and writable is known only when a bit is set.
  */
 bool vhx_log_range_ok(u64 base, u64 gpa, u64 size);
 

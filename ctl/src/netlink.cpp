@@ -27,11 +27,11 @@ static_assert(!kCounterNames.back().empty(), "a counter without a name: update k
 
 std::string_view broken_reason_name(uint32_t reason)
 {
-	static constexpr std::array<std::string_view, VHOSTX_BROKEN_START + 1> names = {
+	static constexpr std::array<std::string_view, VHOSTX_BROKEN_LOG + 1> names = {
 		"none",		   "access",	     "avail_idx",     "head",
 		"next",		   "chain_len",	     "indirect_nested", "indirect_len",
 		"indirect_next",   "addr",	     "dir",	      "iov_full",
-		"used",		   "hdr",	     "start",
+		"used",		   "hdr",	     "start",	      "log",
 	};
 	return reason < names.size() ? names[reason] : "unknown";
 }
@@ -104,6 +104,7 @@ const Policy<VHOSTX_A_DEV_MAX + 1> &dev_policy()
 		p[VHOSTX_A_DEV_BUSYPOLL_US].type = NLA_U32;
 		p[VHOSTX_A_DEV_WEIGHT_PACKETS].type = NLA_U32;
 		p[VHOSTX_A_DEV_WEIGHT_BYTES].type = NLA_U32;
+		p[VHOSTX_A_DEV_LOGGING].type = NLA_U8;
 		return p;
 	}();
 	return p;
@@ -124,6 +125,7 @@ const Policy<VHOSTX_A_QUEUE_MAX + 1> &queue_policy()
 		p[VHOSTX_A_QUEUE_BUSYPOLL_US].type = NLA_U32;
 		p[VHOSTX_A_QUEUE_STATS].type = NLA_NESTED;
 		p[VHOSTX_A_QUEUE_DEV_ID].type = NLA_U32;
+		p[VHOSTX_A_QUEUE_LOG_USED].type = NLA_U8;
 		return p;
 	}();
 	return p;
@@ -162,6 +164,9 @@ QueueInfo parse_queue(nlattr *nest, const std::string &op)
 		q.broken_text = get_string(tb[VHOSTX_A_QUEUE_BROKEN_TEXT]);
 	if (tb[VHOSTX_A_QUEUE_BUSYPOLL_US])
 		q.busypoll_us = nla_get_u32(tb[VHOSTX_A_QUEUE_BUSYPOLL_US]);
+	// Absent from modules without dirty logging: not logged.
+	if (tb[VHOSTX_A_QUEUE_LOG_USED])
+		q.log_used = nla_get_u8(tb[VHOSTX_A_QUEUE_LOG_USED]) != 0;
 	if (nlattr *stats = tb[VHOSTX_A_QUEUE_STATS]) {
 		nlattr *a;
 		int rem;
@@ -210,6 +215,9 @@ DevInfo parse_dev(Bytes bytes)
 		d.weight_packets = nla_get_u32(tb[VHOSTX_A_DEV_WEIGHT_PACKETS]);
 	if (tb[VHOSTX_A_DEV_WEIGHT_BYTES])
 		d.weight_bytes = nla_get_u32(tb[VHOSTX_A_DEV_WEIGHT_BYTES]);
+	// Absent from modules without dirty logging: off.
+	if (tb[VHOSTX_A_DEV_LOGGING])
+		d.logging = nla_get_u8(tb[VHOSTX_A_DEV_LOGGING]) != 0;
 	if (nlattr *queues = tb[VHOSTX_A_DEV_QUEUES]) {
 		nlattr *a;
 		int rem;
@@ -329,8 +337,9 @@ std::string_view dev_attr_name(int type)
 	static constexpr std::array<std::string_view, VHOSTX_A_DEV_MAX + 1> names = {
 		"",	       "id",	      "owner-pid",   "features",       "backend-ifindex",
 		"backend-ifname", "queues", "busypoll-us", "weight-packets", "weight-bytes",
-		"pad",
+		"pad",	       "logging",
 	};
+	static_assert(!names.back().empty(), "a device attribute without a name");
 	return type >= 0 && type < static_cast<int>(names.size()) ? names[type] : "";
 }
 

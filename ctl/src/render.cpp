@@ -197,6 +197,7 @@ void dev_detail(std::ostream &out, const DevInfo &d)
 	kv.add({"owner pid", or_dash(d.owner_pid)});
 	kv.add({"backend", backend_text(d)});
 	kv.add({"features", features_text(d.features)});
+	kv.add({"logging", d.logging ? "on" : "off"});
 	kv.add({"busypoll-us", num(d.busypoll_us)});
 	kv.add({"weight-packets", num(d.weight_packets)});
 	kv.add({"weight-bytes", num(d.weight_bytes)});
@@ -209,11 +210,13 @@ void dev_detail(std::ostream &out, const DevInfo &d)
 		 {"LAST_AVAIL", A::right},
 		 {"USED_IDX", A::right},
 		 {"ENABLED"},
+		 {"LOG_USED"},
 		 {"BUSYPOLL_US", A::right},
 		 {"STATE"}});
 	for (const auto &vq : d.queues)
 		q.add({queue_name(vq.index), num(vq.num), num(vq.last_avail), num(vq.used_idx),
-		       vq.enabled ? "yes" : "no", num(vq.busypoll_us), queue_state(vq)});
+		       vq.enabled ? "yes" : "no", vq.log_used ? "yes" : "no", num(vq.busypoll_us),
+		       queue_state(vq)});
 	out << '\n';
 	q.print(out, "  ");
 }
@@ -227,6 +230,7 @@ void dev_json(std::ostream &out, const std::vector<DevInfo> &devs)
 		w.key("id").value(d.id);
 		w.key("owner_pid").value(d.owner_pid);
 		w.key("features").value(d.features);
+		w.key("logging").value(d.logging);
 		w.key("state").value(dev_state(d));
 		json_optional(w, "backend_ifindex", d.backend_ifindex);
 		json_optional(w, "backend_ifname", d.backend_ifname);
@@ -242,6 +246,7 @@ void dev_json(std::ostream &out, const std::vector<DevInfo> &devs)
 			w.key("last_avail").value(q.last_avail);
 			w.key("used_idx").value(q.used_idx);
 			w.key("enabled").value(q.enabled);
+			w.key("log_used").value(q.log_used);
 			w.key("broken").value(q.broken);
 			w.key("broken_reason").value(broken_reason_name(q.broken_reason));
 			json_optional(w, "broken_text", q.broken_text);

@@ -12,6 +12,8 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
+#include <linux/vhost_types.h>
+
 #include "vhostx/model.hpp"
 #include "vhostx/netlink.hpp"
 
@@ -47,10 +49,19 @@ inline vhostx::netlink::MsgPtr new_msg(uint8_t cmd, int flags = 0, int type = 0x
 	return msg;
 }
 
+// The module a reply comes from: the current one, or one from before dirty
+// logging (no VHOSTX_A_DEV_LOGGING, no VHOSTX_A_QUEUE_LOG_USED, no
+// log_pages counter).
+enum class Module { current, before_logging };
+
 // A VHOSTX_CMD_DEV_GET reply, attribute for attribute like kmod/netlink.c:
 // backend attributes only with a backend, broken reason/text only if broken.
-inline std::vector<uint8_t> encode_dev(const vhostx::DevInfo &d, int flags = 0)
+inline std::vector<uint8_t> encode_dev(const vhostx::DevInfo &d, int flags = 0,
+				       Module module = Module::current)
 {
+	const bool logging = module == Module::current;
+	const std::size_t counters =
+		logging ? vhostx::kNumCounters : std::size_t{VHOSTX_CNT_LOG_PAGES};
 	auto msg = new_msg(VHOSTX_CMD_DEV_GET, flags);
 	nl_msg *m = msg.get();
 	nla_put_u32(m, VHOSTX_A_DEV_ID, d.id);
@@ -59,6 +70,8 @@ inline std::vector<uint8_t> encode_dev(const vhostx::DevInfo &d, int flags = 0)
 	nla_put_u32(m, VHOSTX_A_DEV_BUSYPOLL_US, d.busypoll_us);
 	nla_put_u32(m, VHOSTX_A_DEV_WEIGHT_PACKETS, d.weight_packets);
 	nla_put_u32(m, VHOSTX_A_DEV_WEIGHT_BYTES, d.weight_bytes);
+	if (logging)
+		nla_put_u8(m, VHOSTX_A_DEV_LOGGING, d.logging);
 	if (d.backend_ifindex) {
 		nla_put_u32(m, VHOSTX_A_DEV_BACKEND_IFINDEX, d.backend_ifindex);
 		nla_put_string(m, VHOSTX_A_DEV_BACKEND_IFNAME, d.backend_ifname.c_str());
@@ -73,12 +86,14 @@ inline std::vector<uint8_t> encode_dev(const vhostx::DevInfo &d, int flags = 0)
 		nla_put_u8(m, VHOSTX_A_QUEUE_ENABLED, q.enabled);
 		nla_put_u8(m, VHOSTX_A_QUEUE_BROKEN, q.broken);
 		nla_put_u32(m, VHOSTX_A_QUEUE_BUSYPOLL_US, q.busypoll_us);
+		if (logging)
+			nla_put_u8(m, VHOSTX_A_QUEUE_LOG_USED, q.log_used);
 		if (q.broken) {
 			nla_put_u32(m, VHOSTX_A_QUEUE_BROKEN_REASON, q.broken_reason);
 			nla_put_string(m, VHOSTX_A_QUEUE_BROKEN_TEXT, q.broken_text.c_str());
 		}
 		nlattr *stats = nla_nest_start(m, VHOSTX_A_QUEUE_STATS);
-		for (std::size_t i = 0; i < vhostx::kNumCounters; i++)
+		for (std::size_t i = 0; i < counters; i++)
 			nla_put_u64(m, static_cast<int>(i + 1), q.counters[i]);
 		nla_nest_end(m, stats);
 		nla_nest_end(m, nest);
@@ -106,8 +121,9 @@ inline vhostx::Counters counters_from(uint64_t base)
 	return c;
 }
 
-// Two devices a running VMM would show: 3 attached to tap0 and busy, 5 with
-// a TX queue stopped by a bad head index.
+// Two devices a running VMM would show: 3 attached to tap0, busy and being
+// migrated (dirty logging on, both used rings logged), 5 with a TX queue
+// stopped by a bad head index.
 inline std::vector<vhostx::DevInfo> sample_devices()
 {
 	using vhostx::DevInfo;
@@ -115,14 +131,15 @@ inline std::vector<vhostx::DevInfo> sample_devices()
 	DevInfo a;
 	a.id = 3;
 	a.owner_pid = 4242;
-	a.features = (1ULL << 32) | (1ULL << 15) | (1ULL << 29);
+	a.features = (1ULL << 32) | (1ULL << 29) | (1ULL << VHOST_F_LOG_ALL) | (1ULL << 15);
+	a.logging = true;
 	a.backend_ifindex = 7;
 	a.backend_ifname = "tap0";
 	a.busypoll_us = 50;
 	a.weight_packets = 256;
 	a.weight_bytes = 524288;
-	QueueInfo rx{0, 256, 1000, 1000, true, false, 0, "", 50, counters_from(100)};
-	QueueInfo tx{1, 256, 2000, 1999, true, false, 0, "", 50, counters_from(1000000)};
+	QueueInfo rx{0, 256, 1000, 1000, true, false, 0, "", 50, true, counters_from(100)};
+	QueueInfo tx{1, 256, 2000, 1999, true, false, 0, "", 50, true, counters_from(1000000)};
 	a.queues = {rx, tx};
 
 	DevInfo b;
@@ -133,8 +150,9 @@ inline std::vector<vhostx::DevInfo> sample_devices()
 	b.backend_ifname = "tap1";
 	b.weight_packets = 64;
 	b.weight_bytes = 65536;
-	QueueInfo rx2{0, 128, 5, 5, true, false, 0, "", 0, {}};
-	QueueInfo tx2{1, 128, 17, 16, true, true, VHOSTX_BROKEN_HEAD, "head index out of range", 0, {}};
+	QueueInfo rx2{0, 128, 5, 5, true, false, 0, "", 0, false, {}};
+	QueueInfo tx2{1, 128, 17, 16, true, true, VHOSTX_BROKEN_HEAD, "head index out of range", 0,
+		      false, {}};
 	tx2.counters[VHOSTX_CNT_ERR_RING] = 1;
 	b.queues = {rx2, tx2};
 	return {a, b};

@@ -120,6 +120,8 @@ TEST_CASE("a queue-broken event renders as one line")
 	      "dev 7 rx: broken: chain_len (descriptor chain loops)\n");
 	// No text: only the reason's name. A reason newer than vhostxctl: unknown.
 	CHECK(line_of({1, 1, VHOSTX_BROKEN_START, ""}) == "dev 1 tx: broken: start\n");
+	CHECK(line_of(received({6, 0, VHOSTX_BROKEN_LOG, "dirty log write failed"})) ==
+	      "dev 6 rx: broken: log (dirty log write failed)\n");
 	CHECK(line_of(received({2, 5, 999, "from the future"})) ==
 	      "dev 2 q5: broken: unknown (from the future)\n");
 }
@@ -147,7 +149,7 @@ TEST_CASE("a queue-broken event renders as one JSON object per line")
 
 TEST_CASE("every broken reason has the name dev show uses")
 {
-	for (uint32_t r = VHOSTX_BROKEN_ACCESS; r <= VHOSTX_BROKEN_START; r++) {
+	for (uint32_t r = VHOSTX_BROKEN_ACCESS; r <= VHOSTX_BROKEN_LOG; r++) {
 		std::string name(broken_reason_name(r));
 		CHECK(name != "unknown");
 		CHECK(line_of({1, 1, r, ""}) == "dev 1 tx: broken: " + name + "\n");

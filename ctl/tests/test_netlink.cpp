@@ -51,6 +51,7 @@ TEST_CASE("parse_dev reads a recorded DEV_GET reply")
 	CHECK(d.busypoll_us == 0);
 	CHECK(d.weight_packets == 256);
 	CHECK(d.weight_bytes == 524288);
+	CHECK_FALSE(d.logging); // recorded before dirty logging: absent, off
 	REQUIRE(d.queues.size() == 2);
 	for (uint32_t i = 0; i < 2; i++) {
 		const QueueInfo &q = d.queues[i];
@@ -59,6 +60,7 @@ TEST_CASE("parse_dev reads a recorded DEV_GET reply")
 		CHECK_FALSE(q.enabled);
 		CHECK_FALSE(q.broken);
 		CHECK(q.broken_reason == VHOSTX_BROKEN_NONE);
+		CHECK_FALSE(q.log_used);
 		CHECK(q.counters == Counters{});
 	}
 }
@@ -98,6 +100,45 @@ TEST_CASE("parse_dev round-trips every field of a libnl-built reply")
 {
 	for (const DevInfo &d : testing::sample_devices())
 		CHECK(parse_dev(testing::encode_dev(d)) == d);
+}
+
+TEST_CASE("parse_dev reads dirty logging: the device's and each used ring's")
+{
+	DevInfo d = testing::sample_devices()[0];
+	REQUIRE(d.logging);
+	d.queues[0].log_used = false; // the VMM logs only the TX used ring
+	d.queues[1].counters[VHOSTX_CNT_LOG_PAGES] = 12345;
+	DevInfo got = parse_dev(testing::encode_dev(d));
+	CHECK(got.logging);
+	REQUIRE(got.queues.size() == 2);
+	CHECK_FALSE(got.queues[0].log_used);
+	CHECK(got.queues[1].log_used);
+	CHECK(got.queues[0].counters[VHOSTX_CNT_LOG_PAGES] == 100u + VHOSTX_CNT_LOG_PAGES);
+	CHECK(got.queues[1].counters[VHOSTX_CNT_LOG_PAGES] == 12345);
+	CHECK(got == d);
+
+	d.logging = false;
+	CHECK_FALSE(parse_dev(testing::encode_dev(d)).logging);
+}
+
+TEST_CASE("parse_dev without dirty logging attributes (an older module): off")
+{
+	DevInfo d = testing::sample_devices()[0];
+	DevInfo got = parse_dev(testing::encode_dev(d, 0, testing::Module::before_logging));
+	CHECK_FALSE(got.logging);
+	REQUIRE(got.queues.size() == 2);
+	for (const QueueInfo &q : got.queues) {
+		CHECK_FALSE(q.log_used);
+		CHECK(q.counters[VHOSTX_CNT_LOG_PAGES] == 0);
+		CHECK(q.counters[VHOSTX_CNT_REQUEUES] != 0);
+	}
+	// Everything else as the current module sends it.
+	for (auto &q : d.queues) {
+		q.log_used = false;
+		q.counters[VHOSTX_CNT_LOG_PAGES] = 0;
+	}
+	d.logging = false;
+	CHECK(got == d);
 }
 
 TEST_CASE("parse_dev ignores attributes and counters it does not know")
@@ -171,6 +212,13 @@ TEST_CASE("parse_dev rejects malformed messages with EBADMSG")
 		nla_put_u32(msg.get(), VHOSTX_A_DEV_OWNER_PID, 1);
 		SysError e = error_of([&] { parse_dev(testing::bytes_of(msg.get())); });
 		CHECK(e.detail() == "no device id");
+	}
+	SECTION("a u8 attribute without payload")
+	{
+		auto msg = testing::new_msg(VHOSTX_CMD_DEV_GET);
+		nla_put_u32(msg.get(), VHOSTX_A_DEV_ID, 1);
+		nla_put(msg.get(), VHOSTX_A_DEV_LOGGING, 0, nullptr);
+		CHECK(error_of([&] { parse_dev(testing::bytes_of(msg.get())); }).err() == EBADMSG);
 	}
 	SECTION("a string without its NUL")
 	{
@@ -274,6 +322,7 @@ TEST_CASE("ack_detail names the attribute the kernel points at")
 	CHECK(ack_detail(a, reqb) == "integer out of range");
 	CHECK(ack_detail(Ack{}, reqb).empty());
 	CHECK(dev_attr_name(VHOSTX_A_DEV_WEIGHT_BYTES) == "weight-bytes");
+	CHECK(dev_attr_name(VHOSTX_A_DEV_LOGGING) == "logging");
 	CHECK(dev_attr_name(999).empty());
 }
 
@@ -294,11 +343,13 @@ TEST_CASE("counter and reason names are the stable JSON names")
 	CHECK(kCounterNames[VHOSTX_CNT_BYTES_COPIED] == "bytes_copied");
 	CHECK(kCounterNames[VHOSTX_CNT_RX_NOBUF] == "rx_nobuf");
 	CHECK(kCounterNames[VHOSTX_CNT_REQUEUES] == "requeues");
+	CHECK(kCounterNames[VHOSTX_CNT_LOG_PAGES] == "log_pages");
 	CHECK(broken_reason_name(VHOSTX_BROKEN_NONE) == "none");
 	CHECK(broken_reason_name(VHOSTX_BROKEN_AVAIL_IDX) == "avail_idx");
 	CHECK(broken_reason_name(VHOSTX_BROKEN_INDIRECT_NESTED) == "indirect_nested");
 	CHECK(broken_reason_name(VHOSTX_BROKEN_START) == "start");
-	CHECK(broken_reason_name(VHOSTX_BROKEN_START + 1) == "unknown");
+	CHECK(broken_reason_name(VHOSTX_BROKEN_LOG) == "log");
+	CHECK(broken_reason_name(VHOSTX_BROKEN_LOG + 1) == "unknown");
 	CHECK(queue_name(0) == "rx");
 	CHECK(queue_name(1) == "tx");
 	CHECK(queue_name(2) == "q2");
@@ -339,4 +390,9 @@ TEST_CASE("parse_dev reads a recorded device with backend, traffic and a broken 
 	CHECK(tx.counters[VHOSTX_CNT_BYTES] == 2000);
 	CHECK(tx.counters[VHOSTX_CNT_KICKS] == 21); // and the kick that broke it
 	CHECK(tx.counters[VHOSTX_CNT_ERR_RING] == 1);
+	// Recorded before dirty logging: no logging attributes, no log_pages.
+	CHECK_FALSE(d.logging);
+	CHECK_FALSE(rx.log_used);
+	CHECK_FALSE(tx.log_used);
+	CHECK(tx.counters[VHOSTX_CNT_LOG_PAGES] == 0);
 }

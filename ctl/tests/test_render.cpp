@@ -34,7 +34,7 @@ template <typename F> std::string render_to_string(F f)
 const std::string kZeroCounters =
 	R"({"kicks":0,"irqs":0,"irqs_suppressed":0,"packets":0,"bytes":0,"batches":0,)"
 	R"("bytes_copied":0,"busypoll_spins":0,"drops":0,"err_ring":0,"err_sock":0,"rx_nobuf":0,)"
-	R"("requeues":0})";
+	R"("requeues":0,"log_pages":0})";
 
 } // namespace
 
@@ -117,13 +117,38 @@ TEST_CASE("dev show: detail of a broken device")
 		   "  owner pid       777\n"
 		   "  backend         tap1 (ifindex 9)\n"
 		   "  features        0x100000000 (version_1)\n"
+		   "  logging         off\n"
 		   "  busypoll-us     0\n"
 		   "  weight-packets  64\n"
 		   "  weight-bytes    65536\n"
 		   "\n"
-		   "  QUEUE  NUM  LAST_AVAIL  USED_IDX  ENABLED  BUSYPOLL_US  STATE\n"
-		   "  rx     128           5         5  yes                0  ok\n"
-		   "  tx     128          17        16  yes                0  broken: head (head index out of range)\n");
+		   "  QUEUE  NUM  LAST_AVAIL  USED_IDX  ENABLED  LOG_USED  BUSYPOLL_US  STATE\n"
+		   "  rx     128           5         5  yes      no                  0  ok\n"
+		   "  tx     128          17        16  yes      no                  0  broken: head (head index out of range)\n");
+}
+
+TEST_CASE("dev show: detail of a device with dirty logging on")
+{
+	auto s = render_to_string([](std::ostream &o) { render::dev_detail(o, replies()[0]); });
+	CHECK(s == "dev 3: up\n"
+		   "  owner pid       4242\n"
+		   "  backend         tap0 (ifindex 7)\n"
+		   "  features        0x124008000 (mrg_rxbuf log_all event_idx version_1)\n"
+		   "  logging         on\n"
+		   "  busypoll-us     50\n"
+		   "  weight-packets  256\n"
+		   "  weight-bytes    524288\n"
+		   "\n"
+		   "  QUEUE  NUM  LAST_AVAIL  USED_IDX  ENABLED  LOG_USED  BUSYPOLL_US  STATE\n"
+		   "  rx     256        1000      1000  yes      yes                50  ok\n"
+		   "  tx     256        2000      1999  yes      yes                50  ok\n");
+
+	// Logging on, but the VMM logs only the TX used ring.
+	auto d = replies()[0];
+	d.queues[0].log_used = false;
+	s = render_to_string([&](std::ostream &o) { render::dev_detail(o, d); });
+	CHECK(s.find("  rx     256        1000      1000  yes      no                 50  ok\n") !=
+	      std::string::npos);
 }
 
 TEST_CASE("dev show: detail of a recorded fresh device")
@@ -134,13 +159,14 @@ TEST_CASE("dev show: detail of a recorded fresh device")
 		   "  owner pid       -\n"
 		   "  backend         none\n"
 		   "  features        0x0\n"
+		   "  logging         off\n"
 		   "  busypoll-us     0\n"
 		   "  weight-packets  256\n"
 		   "  weight-bytes    524288\n"
 		   "\n"
-		   "  QUEUE  NUM  LAST_AVAIL  USED_IDX  ENABLED  BUSYPOLL_US  STATE\n"
-		   "  rx       0           0         0  no                 0  -\n"
-		   "  tx       0           0         0  no                 0  -\n");
+		   "  QUEUE  NUM  LAST_AVAIL  USED_IDX  ENABLED  LOG_USED  BUSYPOLL_US  STATE\n"
+		   "  rx       0           0         0  no       no                  0  -\n"
+		   "  tx       0           0         0  no       no                  0  -\n");
 }
 
 TEST_CASE("dev -j: the device schema")
@@ -151,12 +177,14 @@ TEST_CASE("dev -j: the device schema")
 		auto s = render_to_string([&](std::ostream &o) { render::dev_json(o, {d}); });
 		auto queue = [](int i, const char *name) {
 			return R"({"index":)" + std::to_string(i) + R"(,"name":")" + name +
-			       R"(","num":0,"last_avail":0,"used_idx":0,"enabled":false,"broken":false,)"
-			       R"("broken_reason":"none","broken_text":null,"busypoll_us":0,"counters":)" +
+			       R"(","num":0,"last_avail":0,"used_idx":0,"enabled":false,"log_used":false,)"
+			       R"("broken":false,"broken_reason":"none","broken_text":null,"busypoll_us":0,)"
+			       R"("counters":)" +
 			       kZeroCounters + "}";
 		};
-		CHECK(s == R"([{"id":2,"owner_pid":0,"features":0,"state":"down","backend_ifindex":null,)"
-			   R"("backend_ifname":null,"busypoll_us":0,"weight_packets":256,"weight_bytes":524288,)"
+		CHECK(s == R"([{"id":2,"owner_pid":0,"features":0,"logging":false,"state":"down",)"
+			   R"("backend_ifindex":null,"backend_ifname":null,"busypoll_us":0,)"
+			   R"("weight_packets":256,"weight_bytes":524288,)"
 			   R"("queues":[)" +
 				   queue(0, "rx") + "," + queue(1, "tx") + "]}]\n");
 	}
@@ -166,15 +194,30 @@ TEST_CASE("dev -j: the device schema")
 		std::string tx_counters = kZeroCounters;
 		tx_counters.replace(tx_counters.find("\"err_ring\":0"), 12, "\"err_ring\":1");
 		CHECK(s ==
-		      R"([{"id":5,"owner_pid":777,"features":4294967296,"state":"broken","backend_ifindex":9,)"
-		      R"("backend_ifname":"tap1","busypoll_us":0,"weight_packets":64,"weight_bytes":65536,)"
-		      R"("queues":[{"index":0,"name":"rx","num":128,"last_avail":5,"used_idx":5,"enabled":true,)"
-		      R"("broken":false,"broken_reason":"none","broken_text":null,"busypoll_us":0,"counters":)" +
+		      R"([{"id":5,"owner_pid":777,"features":4294967296,"logging":false,"state":"broken",)"
+		      R"("backend_ifindex":9,"backend_ifname":"tap1","busypoll_us":0,"weight_packets":64,)"
+		      R"("weight_bytes":65536,"queues":[{"index":0,"name":"rx","num":128,"last_avail":5,)"
+		      R"("used_idx":5,"enabled":true,"log_used":false,"broken":false,"broken_reason":"none",)"
+		      R"("broken_text":null,"busypoll_us":0,"counters":)" +
 			      kZeroCounters +
 			      R"(},{"index":1,"name":"tx","num":128,"last_avail":17,"used_idx":16,"enabled":true,)"
-			      R"("broken":true,"broken_reason":"head","broken_text":"head index out of range",)"
-			      R"("busypoll_us":0,"counters":)" +
+			      R"("log_used":false,"broken":true,"broken_reason":"head",)"
+			      R"("broken_text":"head index out of range","busypoll_us":0,"counters":)" +
 			      tx_counters + "}]}]\n");
+	}
+	SECTION("a device with dirty logging on")
+	{
+		auto d = replies()[0];
+		d.queues[0].log_used = false;
+		auto s = render_to_string([&](std::ostream &o) { render::dev_json(o, {d}); });
+		CHECK(s.rfind(R"([{"id":3,"owner_pid":4242,"features":4898979840,"logging":true,)"
+			      R"("state":"up",)",
+			      0) == 0);
+		CHECK(s.find(R"({"index":0,"name":"rx","num":256,"last_avail":1000,"used_idx":1000,)"
+			     R"("enabled":true,"log_used":false,"broken":false,)") != std::string::npos);
+		CHECK(s.find(R"({"index":1,"name":"tx","num":256,"last_avail":2000,"used_idx":1999,)"
+			     R"("enabled":true,"log_used":true,"broken":false,)") != std::string::npos);
+		CHECK(s.find(R"("requeues":1000012,"log_pages":1000013}})") != std::string::npos);
 	}
 	SECTION("no devices")
 	{
@@ -199,13 +242,14 @@ TEST_CASE("stats: table, a column per queue")
 		   "err_ring         109  1000009\n"
 		   "err_sock         110  1000010\n"
 		   "rx_nobuf         111  1000011\n"
-		   "requeues         112  1000012\n");
+		   "requeues         112  1000012\n"
+		   "log_pages        113  1000013\n");
 }
 
 TEST_CASE("stats: blocks of several devices are separated by a blank line")
 {
 	auto s = render_to_string([](std::ostream &o) { render::stats_table(o, replies()); });
-	CHECK(s.find("requeues         112  1000012\n\ndev 5 (tap1)\nCOUNTER          RX  TX\n") !=
+	CHECK(s.find("log_pages        113  1000013\n\ndev 5 (tap1)\nCOUNTER          RX  TX\n") !=
 	      std::string::npos);
 	auto fresh = netlink::parse_dev(testing::from_hex(recorded::kGetDev2));
 	s = render_to_string([&](std::ostream &o) { render::stats_table(o, {fresh}); });
@@ -218,11 +262,12 @@ TEST_CASE("stats -j: counters by name")
 	CHECK(s ==
 	      R"([{"id":3,"backend_ifname":"tap0","queues":[{"index":0,"name":"rx","counters":{"kicks":100,)"
 	      R"("irqs":101,"irqs_suppressed":102,"packets":103,"bytes":104,"batches":105,"bytes_copied":106,)"
-	      R"("busypoll_spins":107,"drops":108,"err_ring":109,"err_sock":110,"rx_nobuf":111,"requeues":112}},)"
+	      R"("busypoll_spins":107,"drops":108,"err_ring":109,"err_sock":110,"rx_nobuf":111,"requeues":112,)"
+	      R"("log_pages":113}},)"
 	      R"({"index":1,"name":"tx","counters":{"kicks":1000000,"irqs":1000001,"irqs_suppressed":1000002,)"
 	      R"("packets":1000003,"bytes":1000004,"batches":1000005,"bytes_copied":1000006,)"
 	      R"("busypoll_spins":1000007,"drops":1000008,"err_ring":1000009,"err_sock":1000010,)"
-	      R"("rx_nobuf":1000011,"requeues":1000012}}]}])"
+	      R"("rx_nobuf":1000011,"requeues":1000012,"log_pages":1000013}}]}])"
 	      "\n");
 }
 
@@ -304,14 +349,16 @@ TEST_CASE("stats --watch: rates table and JSON line")
 		   "err_ring            0     0\n"
 		   "err_sock            0     0\n"
 		   "rx_nobuf            0     0\n"
-		   "requeues            0     0\n");
+		   "requeues            0     0\n"
+		   "log_pages           0     0\n");
 
 	s = render_to_string([&](std::ostream &o) { render::rates_json(o, r, 2.0); });
 	auto rates = [](const char *packets, const char *bytes) {
 		return std::string(R"({"kicks":0.00,"irqs":0.00,"irqs_suppressed":0.00,"packets":)") + packets +
 		       R"(,"bytes":)" + bytes +
 		       R"(,"batches":0.00,"bytes_copied":0.00,"busypoll_spins":0.00,"drops":0.00,)"
-		       R"("err_ring":0.00,"err_sock":0.00,"rx_nobuf":0.00,"requeues":0.00})";
+		       R"("err_ring":0.00,"err_sock":0.00,"rx_nobuf":0.00,"requeues":0.00,)"
+		       R"("log_pages":0.00})";
 	};
 	CHECK(s == R"({"interval_s":2.000,"devices":[{"id":3,"backend_ifname":"tap0","queues":[)"
 		   R"({"index":0,"name":"rx","rates":)" +
@@ -328,7 +375,7 @@ TEST_CASE("dev list and dev show of a recorded broken device")
 	s = render_to_string([&](std::ostream &o) { render::dev_detail(o, d); });
 	CHECK(s.find("  backend         vxt0 (ifindex 2)\n") != std::string::npos);
 	CHECK(s.find("  features        0x100008000 (mrg_rxbuf version_1)\n") != std::string::npos);
-	CHECK(s.find("  tx     256          20        20  yes                0  broken: head "
+	CHECK(s.find("  tx     256          20        20  yes      no                  0  broken: head "
 		     "(avail ring entry out of range)\n") != std::string::npos);
 	s = render_to_string([&](std::ostream &o) { render::dev_json(o, {d}); });
 	CHECK(s.find(R"("broken":true,"broken_reason":"head","broken_text":"avail ring entry out of range")") !=

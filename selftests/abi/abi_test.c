@@ -65,8 +65,8 @@ enum { PASS = 0, FAIL = 1, USAGE = 2, SKIP = 4 };
 	 BIT(VIRTIO_F_NOTIFY_ON_EMPTY) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |     \
 	 BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_NET_F_MRG_RXBUF) |           \
 	 BIT(VHOST_NET_F_VIRTIO_NET_HDR))
-/* Not built in vhostx yet: dirty logging and the device IOTLB. */
-#define VHOSTX_ABSENT_FEATURES (BIT(VHOST_F_LOG_ALL) | BIT(VIRTIO_F_ACCESS_PLATFORM))
+/* Not built in vhostx yet: the device IOTLB. */
+#define VHOSTX_ABSENT_FEATURES BIT(VIRTIO_F_ACCESS_PLATFORM)
 
 /* vhost's default max_mem_regions module parameter. */
 #define MAX_MEM_REGIONS 64
@@ -817,7 +817,7 @@ static int case_reset_owner_backend(void)
 	return result();
 }
 
-/* GET_FEATURES: the required set; vhost_net's exact 6.1 value; vhostx without LOG_ALL/ACCESS_PLATFORM. */
+/* GET_FEATURES: the required set; vhost_net's exact 6.1 value; vhostx without ACCESS_PLATFORM. */
 static int case_get_features(void)
 {
 	int fd = open_dev();
@@ -831,7 +831,7 @@ static int case_get_features(void)
 	      (unsigned long long)missing);
 	if (g_vhostx)
 		CHECK(!(f & VHOSTX_ABSENT_FEATURES),
-		      "VHOST_GET_FEATURES: vhostx offers unimplemented bits 0x%llx (LOG_ALL/ACCESS_PLATFORM)",
+		      "VHOST_GET_FEATURES: vhostx offers unimplemented bits 0x%llx (ACCESS_PLATFORM)",
 		      (unsigned long long)(f & VHOSTX_ABSENT_FEATURES));
 	else
 		CHECK(f == VHOST_NET_6_1_FEATURES,
@@ -873,9 +873,9 @@ static int case_set_features(void)
 		EXPECT(fd, VHOST_SET_FEATURES, &v, 0, "VERSION_1|ANY_LAYOUT|...|MRG_RXBUF|VIRTIO_NET_HDR");
 	}
 	diag("%u unknown bits refused with EOPNOTSUPP, %u offered bits accepted", refused, accepted);
-	/* vhostx does not offer LOG_ALL, so it must refuse it like any unknown bit */
+	/* Dirty logging, with nothing attached: nothing to check. */
 	v = BIT(VHOST_F_LOG_ALL);
-	EXPECT(fd, VHOST_SET_FEATURES, &v, g_vhostx ? EOPNOTSUPP : 0, "VHOST_F_LOG_ALL");
+	EXPECT(fd, VHOST_SET_FEATURES, &v, 0, "VHOST_F_LOG_ALL");
 	close(fd);
 	return result();
 }
@@ -1179,8 +1179,9 @@ static int case_vring_addr(void)
 		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, 0, "vq %u, desc at a kernel address, no backend: checked at attach", q);
 		a = ring_addr(&r, q);
 		a.flags = BIT(VHOST_VRING_F_LOG);
-		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, g_vhostx ? EOPNOTSUPP : 0,
-		       "vq %u, flags VHOST_VRING_F_LOG (dirty logging)", q);
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, 0, "vq %u, flags VHOST_VRING_F_LOG (dirty logging)", q);
+		a.flags = BIT(VHOST_VRING_F_LOG) << 1;
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, EOPNOTSUPP, "vq %u, an unknown vring flag", q);
 		a = ring_addr(&r, q);
 		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, 0, "vq %u, restore", q);
 	}
@@ -1668,36 +1669,145 @@ static int case_bad_pointer(void)
 	return result();
 }
 
-/*
- * Dirty logging. vhost_net implements SET_LOG_BASE and SET_LOG_FD; vhostx
- * does not (VHOST_F_LOG_ALL is not offered) and answers EOPNOTSUPP to both,
- * after the owner check, whatever the argument.
- */
+/* Dirty logging's ioctls with nothing attached: nothing to check but the fd. */
 static int case_log_ioctls(void)
 {
 	int fd = open_owned(), efd = new_eventfd(), null = open_null();
 	uint8_t *log = map(PAGE, PROT_READ | PROT_WRITE);
 	uint64_t base = (uintptr_t)log, f = 0;
-	int lfd, ok = g_vhostx ? EOPNOTSUPP : 0;
+	int lfd;
 
 	f = get_features(fd);
-	CHECK(g_vhostx ? !(f & BIT(VHOST_F_LOG_ALL)) : !!(f & BIT(VHOST_F_LOG_ALL)),
-	      "VHOST_GET_FEATURES: VHOST_F_LOG_ALL %s, want %s", (f & BIT(VHOST_F_LOG_ALL)) ? "offered" : "absent",
-	      g_vhostx ? "absent" : "offered");
-	EXPECT(fd, VHOST_SET_LOG_BASE, &base, ok, "a mapped page");
+	CHECK(f & BIT(VHOST_F_LOG_ALL), "VHOST_GET_FEATURES: VHOST_F_LOG_ALL absent");
+	EXPECT(fd, VHOST_SET_LOG_BASE, &base, 0, "a mapped page");
 	base = 0;
-	EXPECT(fd, VHOST_SET_LOG_BASE, &base, ok, "0");
+	EXPECT(fd, VHOST_SET_LOG_BASE, &base, 0, "0");
+	base = KERNEL_ADDR;
+	EXPECT(fd, VHOST_SET_LOG_BASE, &base, 0, "a kernel address, no backend: checked at attach");
 	lfd = efd;
-	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, ok, "eventfd");
+	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, 0, "eventfd");
+	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, 0, "the same eventfd again");
 	lfd = -1;
-	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, ok, "-1 unbinds");
+	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, 0, "-1 unbinds");
+	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, 0, "-1 again");
 	lfd = null;
-	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, g_vhostx ? EOPNOTSUPP : EINVAL, "/dev/null");
+	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, EINVAL, "/dev/null");
 	lfd = closed_fd();
-	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, g_vhostx ? EOPNOTSUPP : EBADF, "a closed fd");
+	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, EBADF, "a closed fd");
+	lfd = efd;
+	EXPECT(fd, VHOST_SET_LOG_FD, &lfd, 0, "eventfd, left bound at close");
 	close(fd);
 	close(efd);
 	close(null);
+	return result();
+}
+
+/* The last byte of the user address space on x86-64 (4-level paging): TASK_SIZE_MAX - 1. */
+#define USER_LAST 0x7fffffffefffULL
+
+static bool set_log_base(int fd, uint64_t base, int want, const char *what)
+{
+	return EXPECT(fd, VHOST_SET_LOG_BASE, &base, want, "%s", what);
+}
+
+static bool set_features(int fd, uint64_t f, int want, const char *what)
+{
+	return EXPECT(fd, VHOST_SET_FEATURES, &f, want, "%s", what);
+}
+
+/*
+ * With backends attached, every log ioctl checks that the bitmap could be
+ * written, as vhost's log_access_ok() does: the bitmap byte for guest page p
+ * is at base + p / 8 and must lie in the user address space. The table maps
+ * guest [0, r.len): one bitmap byte. Nothing is logged here (nothing runs).
+ */
+static int case_log_checks(void)
+{
+	struct ring r;
+	int fd = open_ready(&r), tap = open_tap(), e;
+	uint8_t *log = map(PAGE, PROT_READ | PROT_WRITE);
+	uint64_t good = (uintptr_t)log, feat = REQUIRED_FEATURES;
+	struct vhost_vring_addr a;
+	struct vhost_memory *m;
+	unsigned int q;
+
+	set_features(fd, feat, 0, "no LOG_ALL");
+	for (q = 0; q < 2; q++)
+		set_backend(fd, q, tap, 0, "tap");
+
+	/* Logging off: the memory is not checked, so any base will do. */
+	set_log_base(fd, KERNEL_ADDR, 0, "a kernel address, logging off");
+	set_features(fd, feat | BIT(VHOST_F_LOG_ALL), EFAULT, "LOG_ALL, log base at a kernel address");
+	set_log_base(fd, 0, 0, "0, logging off");
+	set_log_base(fd, good, 0, "a mapped page, logging off");
+	set_features(fd, feat | BIT(VHOST_F_LOG_ALL), 0, "LOG_ALL, log base on a mapped page");
+
+	/* Logging on: the table's bitmap byte must be user memory. */
+	set_log_base(fd, KERNEL_ADDR, EFAULT, "a kernel address, logging on");
+	set_log_base(fd, USER_LAST + 1, EFAULT, "the first byte past user memory, logging on");
+	set_log_base(fd, USER_LAST, 0, "the last byte of user memory, logging on");
+	set_log_base(fd, 0, 0, "0: byte 0 is a user address");
+
+	/* The used ring's bitmap: checked while attached (EINVAL, as for the rings). */
+	set_log_base(fd, USER_LAST, 0, "the last byte of user memory");
+	for (q = 0; q < 2; q++) {
+		a = ring_addr(&r, q);
+		a.flags = BIT(VHOST_VRING_F_LOG);
+		a.log_guest_addr = 0;
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, 0, "vq %u, used ring logged at gpa 0", q);
+		a.log_guest_addr = 0x8000;	/* page 8: bitmap byte 1, past the end */
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, EINVAL, "vq %u, used ring logged at gpa 0x8000", q);
+		a.log_guest_addr = ~3ULL;	/* the bitmap byte's address wraps */
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, EINVAL, "vq %u, log_guest_addr 0x%llx", q,
+		       (unsigned long long)a.log_guest_addr);
+		a.log_guest_addr = 0x8000;
+		a.flags = 0;
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, 0, "vq %u, same address, log flag off", q);
+		a.log_guest_addr = 0;
+		a.flags = BIT(VHOST_VRING_F_LOG);
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, 0, "vq %u, logged at gpa 0 again", q);
+	}
+
+	/* A new memory table must fit the bitmap too; the old one stays. */
+	m = mem_new(2);
+	m->regions[0] = (struct vhost_memory_region){ 0, r.len, (uintptr_t)r.mem, 0 };
+	m->regions[1] = (struct vhost_memory_region){ 1ULL << 30, PAGE, (uintptr_t)log, 0 };
+	EXPECT(fd, VHOST_SET_MEM_TABLE, m, EFAULT, "a region at 1 GiB, bitmap of one byte");
+	free(m);
+	e = set_mem1(fd, 0, r.len, (uintptr_t)r.mem);
+	CHECK(e == 0, "VHOST_SET_MEM_TABLE (the same table again, logging on): expected %s, got %s",
+	      errstr(0), errstr(e));
+	set_log_base(fd, good, 0, "a mapped page");
+	m = mem_new(2);
+	m->regions[0] = (struct vhost_memory_region){ 0, r.len, (uintptr_t)r.mem, 0 };
+	m->regions[1] = (struct vhost_memory_region){ 1ULL << 30, PAGE, (uintptr_t)log, 0 };
+	EXPECT(fd, VHOST_SET_MEM_TABLE, m, 0, "a region at 1 GiB, bitmap on a mapped page");
+	free(m);
+
+	/* Attach checks the bitmap as well, also for -1. */
+	set_backend(fd, 0, -1, 0, "detach rx");
+	a = ring_addr(&r, 0);
+	a.flags = BIT(VHOST_VRING_F_LOG);
+	a.log_guest_addr = 0;
+	MUST(fd, VHOST_SET_VRING_ADDR, &a, "vq 0, logged at gpa 0, no backend");
+	set_log_base(fd, KERNEL_ADDR, EFAULT, "a kernel address, tx still attached");
+	set_log_base(fd, USER_LAST + 1, EFAULT, "past user memory, tx still attached");
+	set_backend(fd, 0, tap, EFAULT, "tap, rx's log base past user memory");
+	set_backend(fd, 0, -1, EFAULT, "-1, rx's log base past user memory");
+	set_log_base(fd, good, 0, "a mapped page");
+	set_backend(fd, 0, tap, 0, "tap");
+
+	/* Logging off again (a cancelled migration): nothing is checked. */
+	set_features(fd, feat, 0, "LOG_ALL off");
+	for (q = 0; q < 2; q++) {
+		a = ring_addr(&r, q);
+		EXPECT(fd, VHOST_SET_VRING_ADDR, &a, 0, "vq %u, log flag off", q);
+	}
+	set_log_base(fd, KERNEL_ADDR, 0, "a kernel address, logging off again");
+	for (q = 0; q < 2; q++)
+		set_backend(fd, q, -1, 0, "detach");
+	close(fd);
+	close(tap);
 	return result();
 }
 
@@ -1767,6 +1877,7 @@ static const struct test_case cases[] = {
 	{ "unknown_ioctl", case_unknown_ioctl },
 	{ "bad_pointer", case_bad_pointer },
 	{ "log_ioctls", case_log_ioctls },
+	{ "log_checks", case_log_checks },
 	{ "release_busy", case_release_busy },
 };
 

@@ -286,7 +286,10 @@ struct dp {
 	/* RX reassembly of a mergeable frame */
 	uint32_t rx_have, rx_want_bufs, rx_got_bufs;
 	struct virtio_net_hdr_mrg_rxbuf rx_hdr;
+	struct dp_log *log;		/* dirty logging on, or NULL */
 };
+
+static void dp_log_written(struct dp *d, uint64_t gpa, uint32_t len);
 
 static int g_ntap;
 
@@ -633,6 +636,7 @@ static int dp_rx_reap(struct dp *d, const struct dp_flow *f, uint32_t *got)
 		uint64_t slot = d->rx_slots + cookie * d->cfg.rx_buf;
 		uint32_t data_off = 0;
 
+		dp_log_written(d, slot, len);
 		if (d->rx_want_bufs == 0) {
 			/* first buffer of a frame: the header */
 			if (len < hl)
@@ -1375,6 +1379,338 @@ static int t_close_running(void)
  * still flows and checks out, and a worker that spins stops in time for
  * close: the spin is bounded.
  */
+/* ---- dirty logging (live migration) ---- */
+
+/*
+ * The bitmap covers 32 GiB of guest-physical space, one bit per 4 KiB page
+ * (vhost's layout); every test layout lies below 1 GiB. @want holds the
+ * pages the driver saw the device write (RX buffers, from the used ring):
+ * each must be marked. Pages the device may write (the used rings, the RX
+ * slots) may be marked; any other marked page is a bug.
+ */
+#define DP_LOG_BYTES (1u << 20)
+
+struct dp_log {
+	uint8_t *bits;		/* VHOST_SET_LOG_BASE */
+	uint8_t *want;
+	int efd;		/* VHOST_SET_LOG_FD */
+	bool on;
+	uint64_t features;	/* without VHOST_F_LOG_ALL */
+};
+
+static void log_set(uint8_t *b, uint64_t pfn)
+{
+	b[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
+}
+
+static bool log_test(const uint8_t *b, uint64_t pfn)
+{
+	return b[pfn / 8] & (1u << (pfn % 8));
+}
+
+static void dp_log_written(struct dp *d, uint64_t gpa, uint32_t len)
+{
+	uint64_t p;
+
+	if (!d->log || !d->log->on || !len)
+		return;
+	for (p = gpa >> 12; p <= (gpa + len - 1) >> 12; p++)
+		log_set(d->log->want, p);
+}
+
+static int dp_log_init(struct dp *d, struct dp_log *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->bits = mmap(NULL, 2 * DP_LOG_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (l->bits == MAP_FAILED)
+		return fail("mmap log: %s", strerror(errno));
+	l->want = l->bits + DP_LOG_BYTES;
+	l->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->efd < 0)
+		return fail("eventfd: %s", strerror(errno));
+	l->features = d->dev.features & ~(1ull << VHOST_F_LOG_ALL);
+	d->log = l;
+	return 0;
+}
+
+static void dp_log_free(struct dp *d, struct dp_log *l)
+{
+	if (l->bits && l->bits != MAP_FAILED)
+		munmap(l->bits, 2 * DP_LOG_BYTES);
+	if (l->efd > 0)
+		close(l->efd);
+	d->log = NULL;
+}
+
+/* Switch logging on or off while the queues run, in QEMU's order. */
+static int dp_log_switch(struct dp *d, bool on)
+{
+	struct dp_log *l = d->log;
+	uint64_t f = l->features | (on ? 1ull << VHOST_F_LOG_ALL : 0);
+	int i, r;
+
+	if (on) {
+		r = gd_dev_set_log_base(&d->dev, l->bits);
+		if (r)
+			return fail("VHOST_SET_LOG_BASE: %s", gd_errname(r));
+		r = gd_dev_set_log_fd(&d->dev, l->efd);
+		if (r)
+			return fail("VHOST_SET_LOG_FD: %s", gd_errname(r));
+		l->on = true;
+	}
+	r = gd_dev_set_features(&d->dev, f);
+	if (r)
+		return fail("VHOST_SET_FEATURES %#llx: %s", (unsigned long long)f, gd_errname(r));
+	for (i = 0; i < GD_NVQ; i++) {
+		r = gd_vq_set_log(&d->dev.vq[i], on);
+		if (r)
+			return fail("VHOST_SET_VRING_ADDR vq %d, log %s: %s", i, on ? "on" : "off",
+				    gd_errname(r));
+	}
+	l->on = on;
+	return 0;
+}
+
+static bool in_range(uint64_t pfn, uint64_t gpa, uint64_t len)
+{
+	return len && pfn >= gpa >> 12 && pfn <= (gpa + len - 1) >> 12;
+}
+
+/* May the device have written page @pfn? */
+static bool dp_log_allowed(struct dp *d, uint64_t pfn)
+{
+	int i;
+
+	for (i = 0; i < GD_NVQ; i++) {
+		struct gd_vq *vq = &d->dev.vq[i];
+
+		if (in_range(pfn, vq->used_gpa, 4 + 8ull * vq->num + 2))
+			return true;
+	}
+	return in_range(pfn, d->rx_slots, (uint64_t)d->cfg.num * d->cfg.rx_buf);
+}
+
+/* QEMU's log sync: an atomic exchange, while the device may be setting bits. */
+static void dp_log_clear(uint8_t *bits)
+{
+	unsigned int i;
+
+	for (i = 0; i < DP_LOG_BYTES; i++)
+		__atomic_exchange_n(&bits[i], 0, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Compare the bitmap with what the driver saw, then clear both.
+ * @quiet: the device was not logging, nothing may be marked.
+ */
+static int dp_log_check(struct dp *d, const char *phase, bool quiet, uint64_t *marked)
+{
+	struct dp_log *l = d->log;
+	uint64_t pfn, n = 0, missing = 0, extra = 0, first_missing = 0, first_extra = 0;
+	int i, idx_missing = -1;
+
+	/* Each queue completed something, so it wrote its used ring's index. */
+	for (i = 0; i < GD_NVQ && !quiet; i++)
+		if (!log_test(l->bits, (d->dev.vq[i].used_gpa + 2) >> 12))
+			idx_missing = i;
+	for (pfn = 0; pfn < DP_LOG_BYTES * 8ull; pfn++) {
+		bool got = log_test(l->bits, pfn);
+
+		n += got;
+		if (log_test(l->want, pfn) && !got && !quiet && !missing++)
+			first_missing = pfn;
+		if (got && (quiet || !dp_log_allowed(d, pfn)) && !extra++)
+			first_extra = pfn;
+	}
+	dp_log_clear(l->bits);
+	memset(l->want, 0, DP_LOG_BYTES);
+	*marked = n;
+	if (missing)
+		return fail("%s: %llu pages the device wrote are not in the log, the first gpa %#llx",
+			    phase, (unsigned long long)missing,
+			    (unsigned long long)(first_missing << 12));
+	if (extra)
+		return fail("%s: %llu pages in the log the device %s, the first gpa %#llx", phase,
+			    (unsigned long long)extra,
+			    quiet ? "marked with logging off" : "may not have written",
+			    (unsigned long long)(first_extra << 12));
+	if (idx_missing >= 0)
+		return fail("%s: vq %d's used->idx (gpa %#llx) is not in the log", phase, idx_missing,
+			    (unsigned long long)d->dev.vq[idx_missing].used_gpa + 2);
+	return 0;
+}
+
+static uint64_t efd_count(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+/*
+ * Traffic both ways with logging switched on, off and on again while the
+ * device runs: every page the device wrote is marked, nothing else is, and
+ * with logging off nothing is marked at all. Each phase ends with a detach,
+ * as QEMU's last log sync follows one: by then the device's last writes are
+ * logged (during a phase a bit may trail its used entry, on vhost_net too).
+ */
+static int log_run(struct dp_cfg *c, uint32_t n, enum dp_sizes sz)
+{
+	struct dp_traffic t;
+	struct dp_log l = { 0 };
+	struct dp d;
+	uint64_t marked[3] = { 0 }, sig[3] = { 0 };
+	int r, phase;
+
+	r = dp_setup(&d, c);
+	if (!r)
+		r = dp_log_init(&d, &l);
+	for (phase = 0; !r && phase < 3; phase++) {
+		bool on = phase != 1;
+
+		if (phase)
+			r = dp_attach(&d);
+		if (!r)
+			r = dp_log_switch(&d, on);
+		if (r)
+			break;
+		/* What the attach logged before logging went off: a log sync. */
+		if (!on)
+			dp_log_clear(l.bits);
+		efd_count(l.efd);
+		gd_vq_kick(TXQ(&d));
+		gd_vq_kick(RXQ(&d));
+		dp_traffic_init(&t, n, n);
+		t.tx.sizes = t.rx.sizes = sz;
+		t.tx.gso = !c->vhost_hdr;
+		if (c->num < 512)
+			t.tx_win = t.rx_win = c->num;
+		r = dp_run(&d, &t);
+		if (!r)
+			r = dp_detach(&d);
+		if (!r)
+			r = dp_log_check(&d, on ? "logging on" : "logging off", !on, &marked[phase]);
+		sig[phase] = efd_count(l.efd);
+		if (!r && on && !marked[phase])
+			r = fail("logging on: nothing was logged");
+		if (!r && on && !sig[phase])
+			r = fail("logging on: the log eventfd was never signalled");
+	}
+	if (!r)
+		diag("%u packets each way per phase: %llu, %llu, %llu pages marked (on, off, on); log eventfd %llu, %llu, %llu",
+		     n, (unsigned long long)marked[0], (unsigned long long)marked[1],
+		     (unsigned long long)marked[2], (unsigned long long)sig[0],
+		     (unsigned long long)sig[1], (unsigned long long)sig[2]);
+	dp_log_free(&d, &l);
+	dp_teardown(&d);
+	return r;
+}
+
+static int t_log(void)
+{
+	struct dp_cfg c = dp_default();
+
+	return log_run(&c, 2000, SZ_MIXED_BIG);
+}
+
+static int t_log_mergeable(void)
+{
+	struct dp_cfg c = dp_default();
+
+	c.rx_buf = 256;		/* frames over many buffers, a page each few */
+	c.num = 512;
+	return log_run(&c, 1000, SZ_MIXED_BIG);
+}
+
+static int t_log_multi_desc(void)
+{
+	struct dp_cfg c = dp_default();
+
+	c.hdr_split = true;	/* two descriptors per buffer, every other one indirect */
+	c.straddle = true;	/* buffers across region boundaries */
+	return log_run(&c, 1000, SZ_MIXED_BIG);
+}
+
+static int t_log_no_event_idx(void)
+{
+	struct dp_cfg c = dp_default();
+
+	c.event_idx = false;
+	c.indirect = false;
+	c.mrg = false;
+	c.rx_buf = DP_BIG_MAX + 64;
+	return log_run(&c, 500, SZ_MIXED_BIG);
+}
+
+/*
+ * A bitmap the device cannot write (mapped read-only: the ioctls' range
+ * checks pass). vhost_net ignores the failed bit and goes on; vhostx stops
+ * the queue and signals its err eventfd, as for any ring it cannot write
+ * (Documentation/differences.md). Either way nothing else is hurt: logging
+ * off and the rings restarted, traffic flows, and other devices never noticed.
+ */
+static int t_log_fault(void)
+{
+	struct dp_cfg c = dp_default();
+	struct dp_flow f = { .sizes = SZ_FIXED, .fixed = 200 };
+	struct dp_log l = { 0 };
+	struct dp d;
+	int r, i, err[GD_NVQ];
+	uint32_t got;
+
+	c.tx_buf = 2048;
+	r = dp_setup(&d, &c);
+	if (!r)
+		r = dp_exchange(&d, 10, 10);
+	if (!r)
+		r = dp_log_init(&d, &l);
+	if (r)
+		goto out;
+	if (mprotect(l.bits, DP_LOG_BYTES, PROT_READ)) {
+		r = fail("mprotect: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < GD_NVQ; i++)
+		gd_vq_wait_err(&d.dev.vq[i], 0);
+	r = dp_log_switch(&d, true);
+	for (i = 0; !r && i < 8; i++) {
+		r = dp_tx_one(&d, &f, DP_STALE + i);
+		if (!r)
+			r = dp_rx_inject(&d, &f, DP_STALE + i);
+	}
+	if (r)
+		goto out;
+	gd_vq_notify(TXQ(&d));
+	for (i = 0; i < GD_NVQ; i++)
+		err[i] = gd_vq_wait_err(&d.dev.vq[i], 2000);
+	dp_tx_reap(&d, &got);
+	behave("log bitmap read-only: TX err eventfd %s, RX err eventfd %s",
+	       err[GD_TX] > 0 ? "signalled" : "quiet", err[GD_RX] > 0 ? "signalled" : "quiet");
+	if (g_vhostx && (err[GD_TX] <= 0 || err[GD_RX] <= 0)) {
+		r = fail("log bitmap read-only: err eventfd TX %d RX %d, want both signalled",
+			 err[GD_TX], err[GD_RX]);
+		goto out;
+	}
+	/* A cancelled migration: logging off, rings restarted, traffic again. */
+	r = dp_log_switch(&d, false);
+	for (i = 0; !r && i < GD_NVQ; i++) {
+		r = gd_vq_restart(&d.dev.vq[i], d.tap.fd);
+		if (r)
+			r = fail("restart vq %d: %s", i, gd_errname(r));
+	}
+	if (!r)
+		r = dp_exchange(&d, 50, 50);
+	if (!r)
+		r = other_device_works();
+out:
+	dp_log_free(&d, &l);
+	dp_teardown(&d);
+	return r;
+}
+
 static int t_busypoll(void)
 {
 	struct dp_cfg c = dp_default();
@@ -2249,6 +2585,11 @@ static const struct dp_case cases[] = {
 	{ "reset_owner", t_reset_owner, "RESET_OWNER with traffic, then a full re-setup" },
 	{ "owner_killed", t_owner_killed, "owner process SIGKILLed mid-traffic" },
 	{ "close_running", t_close_running, "close the device with traffic in flight" },
+	{ "log", t_log, "dirty logging on, off, on while running: RX buffers and used rings marked, nothing else" },
+	{ "log_mergeable", t_log_mergeable, "dirty logging, mergeable RX over 256-byte buffers" },
+	{ "log_multi_desc", t_log_multi_desc, "dirty logging, header split, indirect, buffers across regions" },
+	{ "log_no_event_idx", t_log_no_event_idx, "dirty logging without EVENT_IDX, MRG_RXBUF, INDIRECT" },
+	{ "log_fault", t_log_fault, "a read-only log bitmap: the queue stops (vhostx), nothing else is hurt" },
 	{ "busypoll", t_busypoll, "BUSYLOOP_TIMEOUT on both queues: traffic flows, close is prompt" },
 	{ "tap_deleted", t_tap_deleted, "the tap's link deleted while attached" },
 	{ "devices_64", t_devices_64, "64 devices at once" },

@@ -384,6 +384,32 @@ int gd_vq_set_addr(struct gd_vq *vq, uint64_t desc, uint64_t avail, uint64_t use
 	return gd_ioctl(vq->dev, VHOST_SET_VRING_ADDR, &a);
 }
 
+int gd_dev_set_log_base(struct gd_dev *d, const void *bitmap)
+{
+	uint64_t base = (uintptr_t)bitmap;
+
+	return gd_ioctl(d, VHOST_SET_LOG_BASE, &base);
+}
+
+int gd_dev_set_log_fd(struct gd_dev *d, int fd)
+{
+	return gd_ioctl(d, VHOST_SET_LOG_FD, &fd);
+}
+
+int gd_vq_set_log(struct gd_vq *vq, bool on)
+{
+	struct vhost_vring_addr a = {
+		.index = vq->index,
+		.flags = on ? 1u << VHOST_VRING_F_LOG : 0,
+		.desc_user_addr = (uintptr_t)vq->desc,
+		.avail_user_addr = (uintptr_t)vq->avail,
+		.used_user_addr = (uintptr_t)vq->used,
+		.log_guest_addr = vq->used_gpa,
+	};
+
+	return gd_ioctl(vq->dev, VHOST_SET_VRING_ADDR, &a);
+}
+
 int gd_vq_set_base(struct gd_vq *vq, unsigned int base)
 {
 	struct vhost_vring_state s = { .index = vq->index, .num = base };

@@ -124,6 +124,15 @@ int gd_dev_set_backend(struct gd_dev *d, unsigned int index, int fd);
 int gd_dev_reset_owner(struct gd_dev *d);
 bool gd_has(const struct gd_dev *d, unsigned int bit);
 
+/*
+ * Dirty logging, as QEMU switches it on for a migration: log base and
+ * eventfd, then VHOST_F_LOG_ALL, then each ring's VHOST_VRING_F_LOG with the
+ * used ring's gpa. Off: the feature, then the flag, dropped again.
+ */
+int gd_dev_set_log_base(struct gd_dev *d, const void *bitmap);
+int gd_dev_set_log_fd(struct gd_dev *d, int fd);
+int gd_vq_set_log(struct gd_vq *vq, bool on);
+
 /* vq: allocate the ring in guest memory and hand it to the device */
 int gd_vq_alloc(struct gd_dev *d, unsigned int index, unsigned int num, unsigned int flags);
 int gd_vq_config(struct gd_vq *vq, uint16_t base);	/* NUM, ADDR, BASE, KICK, CALL, ERR */

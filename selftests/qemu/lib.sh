@@ -127,6 +127,8 @@ pid_gone()
 # L2_VHOST=off (single queue only): QEMU's own userspace virtio-net on the
 # tap, no vhost fd (NODE is ignored). L2_DEV_OPTS: more virtio-net-pci
 # properties, e.g. "ioeventfd=off". L2_QEMU: the QEMU binary to run.
+# L2_QMP=1: a QMP socket at $L2_STATE/NAME/qmp.sock. L2_EXTRA: more QEMU
+# arguments (word-split), e.g. "-incoming unix:PATH" for a migration target.
 # The L2 guest's CPU: the host's, without a PMU. Twice the test VM stopped
 # for good in the 20 attach/kill cycles; caught once through run.sh's
 # monitor, both CPUs went round between __schedule+0x2ab and the int3
@@ -186,6 +188,9 @@ l2_start()
 		-append "console=ttyS0 quiet loglevel=5 panic=-1 vhx.ip=$L2_GUEST_IP/24" \
 		-serial "file:$d/console.log" $(l2_agent_args "$d") \
 		-netdev "$netdev" -device "$dev"
+	[ "${L2_QMP:-0}" = 0 ] || set -- "$@" -qmp "unix:$d/qmp.sock,server=on,wait=off"
+	# shellcheck disable=SC2086
+	[ -z "${L2_EXTRA:-}" ] || set -- "$@" $L2_EXTRA
 	echo "$*" > "$d/cmdline"
 	# The vhost fd is opened for QEMU alone: a copy in this shell would keep
 	# the device alive after QEMU dies.
@@ -500,7 +505,7 @@ vhx_owned_features()
 }
 
 # vhx_vq_lines PID: one line per queue of every device owned by PID:
-#   "DEV VQ rx|tx backend yes|no broken yes|no packets N bytes N kicks N irqs N"
+#   "DEV VQ rx|tx backend yes|no broken yes|no packets N bytes N kicks N irqs N log_pages N"
 vhx_vq_lines()
 {
 	awk -v p="$1" '
@@ -516,7 +521,7 @@ vhx_vq_lines()
 	}
 	$1 == "kicks" {
 		for (i = 1; i < NF; i += 2) c[$i] = $(i + 1)
-		print dev, q, "backend", be, "broken", br, "packets", c["packets"], "bytes", c["bytes"], "kicks", c["kicks"], "irqs", c["irqs"]
+		print dev, q, "backend", be, "broken", br, "packets", c["packets"], "bytes", c["bytes"], "kicks", c["kicks"], "irqs", c["irqs"], "log_pages", c["log_pages"] + 0
 	}' $VHX_DEBUGFS
 }
 

@@ -22,7 +22,7 @@ using Counters = std::array<uint64_t, kNumCounters>;
 inline constexpr std::array<std::string_view, kNumCounters> kCounterNames = {
 	"kicks",	  "irqs",	 "irqs_suppressed", "packets", "bytes",
 	"batches",	  "bytes_copied", "busypoll_spins",  "drops",	"err_ring",
-	"err_sock",	  "rx_nobuf",	 "requeues",
+	"err_sock",	  "rx_nobuf",	 "requeues",	    "log_pages",
 };
 
 // snake_case name of a broken reason (enum vhostx_broken_reason); "unknown"
@@ -42,6 +42,8 @@ struct QueueInfo {
 	uint32_t broken_reason = VHOSTX_BROKEN_NONE;
 	std::string broken_text;
 	uint32_t busypoll_us = 0;
+	bool log_used = false;		// used ring writes dirty-logged (VHOST_VRING_F_LOG);
+					// false from modules without dirty logging
 	Counters counters{};
 
 	bool operator==(const QueueInfo &) const = default;
@@ -51,6 +53,8 @@ struct DevInfo {
 	uint32_t id = 0;
 	uint32_t owner_pid = 0;		// 0: no owner
 	uint64_t features = 0;		// negotiated
+	bool logging = false;		// dirty logging on (VHOST_F_LOG_ALL acked);
+					// false from modules without dirty logging
 	uint32_t backend_ifindex = 0;	// 0: no backend
 	std::string backend_ifname;	// empty: no backend
 	uint32_t busypoll_us = 0;
