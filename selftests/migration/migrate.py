@@ -81,7 +81,7 @@ class Pinger(threading.Thread):
         self.ip = ip
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         self.sock.settimeout(0.01)
-        self.ident = os.getpid() & 0xFFFF
+        self.icmp_id = os.getpid() & 0xFFFF
         self.sent = 0
         self.replies = []  # monotonic times
         self.stop = False
@@ -92,8 +92,8 @@ class Pinger(threading.Thread):
             now = time.monotonic()
             if now >= nxt:
                 seq = (seq + 1) & 0xFFFF
-                hdr = struct.pack("!BBHHH", 8, 0, 0, self.ident, seq)
-                pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + b"vhx" * 8), self.ident, seq) + b"vhx" * 8
+                hdr = struct.pack("!BBHHH", 8, 0, 0, self.icmp_id, seq)
+                pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + b"vhx" * 8), self.icmp_id, seq) + b"vhx" * 8
                 try:
                     self.sock.sendto(pkt, (self.ip, 0))
                     self.sent += 1
@@ -109,7 +109,7 @@ class Pinger(threading.Thread):
             ihl = (data[0] & 0x0F) * 4
             if addr[0] == self.ip and len(data) >= ihl + 8:
                 typ, _, _, ident, _ = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-                if typ == 0 and ident == self.ident:
+                if typ == 0 and ident == self.icmp_id:
                     self.replies.append(time.monotonic())
 
     def gap(self, t0, t1):
@@ -158,6 +158,9 @@ def main():
             src.cmd("migrate_cancel")
             cancelled = True
         if st in ("completed", "failed", "cancelled"):
+            # QEMU sets the state a moment before its final numbers.
+            time.sleep(0.5)
+            info = src.cmd("query-migrate")
             break
         time.sleep(0.2)
     t1 = time.monotonic()
