@@ -88,8 +88,10 @@ mg_streams_start()
 		$L2_PY "$L2_DIR/xfer.py" send $L2_GUEST_IP "51${i}1" 0 $MG_T --rate $MG_RATE --until "$d/stop" \
 			> "$d/s-in$i" 2>&1 &
 		echo $! >> "$d/s-pids"
+		# With more streams than one, stream i on the guest's vCPU i - 1
+		# (modulo the vCPUs it has).
 		cpu=
-		[ "$n" = 1 ] || cpu="taskset $((1 << (i - 1)))"
+		[ "$n" = 1 ] || cpu="taskset \$((1 << ($((i - 1)) % \$(grep -c ^processor /proc/cpuinfo))))"
 		cmd+="($cpu timeout $MG_T nc -l -p 51${i}1 | md5sum > /tmp/rxsum$i) &
 			($cpu timeout $MG_T nc $L2_HOST_IP 51${i}2 < /tmp/tx$i; echo tx$i rc=\$?) & "
 	done
@@ -110,12 +112,26 @@ mg_streams_end()
 {
 	local name=$1 s=$L2_STATE/$2 n=$3 out i ok=0 sum gsum got
 	touch "$s/stop"
+	mg_step "$name: stopping the streams"
 	# What is left of the guest's file goes at full speed: minutes at most.
 	out=$(l2_wait_done "$name" 300) || {
 		echo "guest: $out"
 		ok=1
 		mg_streams_kill "$2"	# the L1 ends would wait for a peer that is gone
 	}
+	mg_step "$name: the guest's ends are done: $(printf '%s' "$out" | tr '\n' ' ')"
+	# The L1 ends finish moments after the guest's: its last bytes and FINs.
+	for _ in $(seq 120); do
+		mg_alive "$s" || break
+		sleep 0.5
+	done
+	if mg_alive "$s"; then
+		echo "the L1 ends of the streams did not finish 60 s after the guest's:"
+		head -n 3 "$s"/s-in* "$s"/s-out* 2>/dev/null | sed 's/^/  /'
+		vhx_devices | sed 's/^/  /'
+		mg_streams_kill "$2"
+		ok=1
+	fi
 	for p in $(cat "$s/s-pids"); do wait "$p" || true; done
 	for i in $(seq "$n"); do
 		read -r _ sum _ got _ < "$s/s-in$i" || true
@@ -132,6 +148,16 @@ mg_streams_end()
 	return $ok
 }
 
+# mg_alive DIR: is one of the L1 stream processes in DIR/s-pids running?
+mg_alive()
+{
+	local p
+	for p in $(cat "$1/s-pids"); do
+		kill -0 "$p" 2>/dev/null && return 0
+	done
+	return 1
+}
+
 # mg_streams_kill SRC: stop the L1 ends of SRC's streams at once (a failed
 # case must not leave them running to their deadline).
 mg_streams_kill()
@@ -139,6 +165,7 @@ mg_streams_kill()
 	local s=$L2_STATE/$1
 	touch "$s/stop"
 	[ -f "$s/s-pids" ] || return 0
+	# shellcheck disable=SC2046
 	kill $(cat "$s/s-pids") 2>/dev/null || true
 }
 
