@@ -31,7 +31,7 @@ struct vhx_dev {
 	struct vhx_mem *mem;		/* every vq->mem points here */
 	u64 features;
 	u64 backend_features;
-	struct eventfd_ctx *log_ctx;	/* VHOST_SET_LOG_FD; each vq->log_ctx */
+	struct eventfd_ctx *log_ctx;	/* VHOST_SET_LOG_FD, as vq->log_ctx */
 	u32 weight_packets;		/* per run, then requeue (netlink) */
 	u32 weight_bytes;
 	struct vhx_vq vqs[VHX_NVQS];

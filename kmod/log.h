@@ -18,7 +18,8 @@
 
 #include "access.h"
 
-#define VHX_LOG_PAGE_SHIFT 12	/* VHOST_PAGE_SIZE: the log's page, always 4 KiB */
+/* vhost's VHOST_PAGE_SIZE: the log's page is 4 KiB on every architecture. */
+#define VHX_LOG_PAGE_SHIFT 12
 #define VHX_LOG_PAGE_SIZE (1ULL << VHX_LOG_PAGE_SHIFT)
 
 struct vhx_log;

@@ -574,8 +574,8 @@ static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
 	/* used->flags was written, and logged if the ring is. */
 	vhx_vq_log_end(vq);
 	if (ret) {
-		vhx_vq_break(vq, vq->ring.err == VHX_RERR_LOG ? VHX_RERR_LOG :
-								 VHX_QERR_START);
+		vhx_vq_break(vq, vq->ring.err == VHX_RERR_LOG ?
+					 VHX_RERR_LOG : VHX_QERR_START);
 		return -EFAULT;
 	}
 	vq->sock = sock;

@@ -83,7 +83,8 @@ static int vhx_nl_put_queue(struct sk_buff *skb, struct vhx_vq *vq)
 	    nla_put_u32(skb, VHOSTX_A_QUEUE_USED_IDX, vq->ring.last_used_idx) ||
 	    nla_put_u8(skb, VHOSTX_A_QUEUE_ENABLED, !!vq->sock) ||
 	    nla_put_u8(skb, VHOSTX_A_QUEUE_BROKEN, vq->broken) ||
-	    nla_put_u32(skb, VHOSTX_A_QUEUE_BUSYPOLL_US, vq->busyloop_timeout) ||
+	    nla_put_u32(skb, VHOSTX_A_QUEUE_BUSYPOLL_US,
+			vq->busyloop_timeout) ||
 	    nla_put_u8(skb, VHOSTX_A_QUEUE_LOG_USED, vq->log_used))
 		return -EMSGSIZE;
 	if (vq->broken &&

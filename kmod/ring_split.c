@@ -474,8 +474,8 @@ int vhx_ring_kick_enable(struct vhx_ring *r)
 	else if (vhx_put_user(cpu_to_vhx16(r->avail_idx), vhx_avail_event(r)))
 		ret = vhx_ring_fail(r, VHX_RERR_USED, -EFAULT);
 	else
-		ret = vhx_ring_log_used(r, offsetof(struct vring_used, ring) +
-					   r->num * sizeof(struct vring_used_elem),
+		ret = vhx_ring_log_used(r, (u8 __user *)vhx_avail_event(r) -
+					   (u8 __user *)r->used,
 					sizeof(__virtio16));
 	if (ret)
 		return ret;

@@ -82,7 +82,7 @@ struct vhx_vq {
 	bool log_used;
 
 	struct iovec *iov;		/* VHX_IOV_MAX entries */
-	u64 *iov_gpa;			/* RX queue: VHX_IOV_MAX, iov[i]'s gpa */
+	u64 *iov_gpa;			/* RX: gpa of each iov[i] */
 	struct vring_used_elem *heads;	/* VHX_IOV_MAX: one RX packet's buffers */
 	struct vring_used_elem used[VHX_USED_BATCH];
 	unsigned int nused;		/* pending entries in used[] */
