@@ -301,6 +301,14 @@ int vhx_vq_add_used(struct vhx_vq *vq, u16 head, u32 len)
 	return vhx_vq_add_used_n(vq, &e, 1);
 }
 
+/* Sizes as vhost's vhost_get_used_size(). */
+static size_t vhx_vq_used_size(const struct vhx_ring *r)
+{
+	return sizeof(struct vring_used) +
+	       r->num * sizeof(struct vring_used_elem) +
+	       (r->event_idx ? sizeof(__virtio16) : 0);
+}
+
 /* Do the three ring areas of @r lie in the user address space? */
 bool vhx_vq_ring_access_ok(const struct vhx_ring *r)
 {
@@ -309,17 +317,7 @@ bool vhx_vq_ring_access_ok(const struct vhx_ring *r)
 	return vhx_access_ok(r->desc, num * sizeof(struct vring_desc)) &&
 	       vhx_access_ok(r->avail, sizeof(struct vring_avail) +
 					       num * sizeof(__virtio16) + event) &&
-	       vhx_access_ok(r->used, sizeof(struct vring_used) +
-					      num * sizeof(struct vring_used_elem) +
-					      event);
-}
-
-/* Sizes as vhost's vhost_get_used_size(). */
-static size_t vhx_vq_used_size(const struct vhx_ring *r)
-{
-	return sizeof(struct vring_used) +
-	       r->num * sizeof(struct vring_used_elem) +
-	       (r->event_idx ? sizeof(__virtio16) : 0);
+	       vhx_access_ok(r->used, vhx_vq_used_size(r));
 }
 
 /*
