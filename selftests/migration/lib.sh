@@ -225,19 +225,6 @@ mg_same_boot()
 	echo "the guest runs the same boot ($id)"
 }
 
-# Three pings each way through the bridge.
-mg_ping_both()
-{
-	local name=$1 out
-	out=$(busybox ping -c 3 -W 5 $L2_GUEST_IP 2>&1)
-	printf '%s\n' "$out" | grep -q '3 packets transmitted, 3 packets received' ||
-		{ echo "ping $L2_GUEST_IP: $out"; return 1; }
-	out=$(l2_cmd "$name" 40 "ping -c 3 -W 5 $L2_HOST_IP")
-	printf '%s\n' "$out" | grep -q '3 packets transmitted, 3 packets received' ||
-		{ echo "guest ping $L2_HOST_IP: $out"; return 1; }
-	echo "ping both ways: 3/3"
-}
-
 # mg_bridge: the bridge both QEMUs' taps join, with $L2_HOST_IP.
 mg_bridge()
 {

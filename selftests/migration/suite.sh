@@ -72,7 +72,7 @@ mg_case()
 	mg_streams_end "$dst" "$src" "$q" || { mg_streams_kill "$src"; fail "the streams across the migration"; }
 	mg_serves "$dst" "$dnode" "$q" || fail "destination NIC"
 	l2_qemu_err_clean "$dst" || fail "destination QEMU reported a vhost problem"
-	mg_ping_both "$dst" || fail "ping after the migration"
+	l2_ping "$dst" || fail "ping after the migration"
 	mg_same_boot "$dst" || fail "the guest did not survive the migration"
 	echo "$src ($snode) -> $dst ($dnode): migration $(mg_kv "$o" secs) s, QEMU downtime $(mg_kv "$o" downtime_ms) ms," \
 		"guest-visible gap $(mg_kv "$o" gap_ms) ms, RAM $(($(mg_kv "$o" ram_transferred) >> 20)) MiB," \
@@ -88,7 +88,7 @@ mg_first()
 {
 	mg_need_setup
 	mg_boot "$@" || fail "boot"
-	mg_ping_both "$1" || fail "ping"
+	l2_ping "$1" || fail "ping"
 }
 
 # A migration cancelled halfway: with the bandwidth held low it cannot

@@ -13,6 +13,7 @@
 #   l2_send NAME COMMAND               start COMMAND in the guest (waits for
 #                                      its ack only); l2_wait_done waits for it
 #   l2_xfer NAME BYTES                 BYTES over TCP each way, MD5-checked
+#   l2_ping NAME                       three pings each way, all answered
 #   l2_diag NAME                       what each side saw last (on failures)
 #   l2_kill NAME [SIGNAL]              stop QEMU (SIGKILL by default), wait for it
 #   l2_pid NAME
@@ -451,6 +452,21 @@ l2_xfer()
 	[ "$sum1" = "$sum2" ] && [ "$n" = "$bytes" ] || { echo "mismatch guest -> L1"; return 1; }
 	echo "out $secs" >> "$d/xfer.secs"
 	l2_note_rate "$bytes" "$secs"
+}
+
+# l2_ping NAME: three pings each way between here and guest NAME, all
+# answered.
+l2_ping()
+{
+	local name=$1 out
+	out=$(busybox ping -c 3 -W 5 $L2_GUEST_IP 2>&1)
+	printf '%s\n' "$out" | tail -n 2
+	printf '%s\n' "$out" | grep -q '3 packets transmitted, 3 packets received' ||
+		{ echo "ping $L2_GUEST_IP: lost replies"; return 1; }
+	out=$(l2_cmd "$name" 40 "ping -c 3 -W 5 $L2_HOST_IP")
+	printf '%s\n' "$out" | tail -n 2
+	printf '%s\n' "$out" | grep -q '3 packets transmitted, 3 packets received' ||
+		{ echo "guest ping $L2_HOST_IP: lost replies"; return 1; }
 }
 
 # l2_kill NAME [SIGNAL]: signal QEMU, wait (10 s) until it is gone, remove the tap.

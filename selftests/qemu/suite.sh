@@ -140,20 +140,6 @@ qm_vhx_check()
 	pgrep -x "vhostx-$pid" >/dev/null || { echo "no worker vhostx-$pid"; return 1; }
 }
 
-# Three pings each way, all answered.
-qm_ping()
-{
-	local name=$1 out
-	out=$(busybox ping -c 3 -W 5 $L2_GUEST_IP 2>&1)
-	printf '%s\n' "$out" | tail -n 2
-	printf '%s\n' "$out" | grep -q '3 packets transmitted, 3 packets received' ||
-		{ echo "ping $L2_GUEST_IP: lost replies"; return 1; }
-	out=$(l2_cmd "$name" 40 "ping -c 3 -W 5 $L2_HOST_IP")
-	printf '%s\n' "$out" | tail -n 2
-	printf '%s\n' "$out" | grep -q '3 packets transmitted, 3 packets received' ||
-		{ echo "guest ping $L2_HOST_IP: lost replies"; return 1; }
-}
-
 # qm_xfer NAME BYTES [TAG]: l2_xfer (BYTES each way, checksums compared).
 # With TAG, the timings go to $QM_TIMES as "TAG in|out SECONDS".
 qm_xfer()
@@ -186,7 +172,7 @@ qm_agent_once()
 qm_ping_case()
 {
 	qm_need "$1"
-	qm_ping "$1" || fail "ping"
+	l2_ping "$1" || fail "ping"
 }
 
 # vhostx counters of PID's queues: "rxpk rxby txpk txby".
@@ -248,7 +234,7 @@ qm_resume()
 	if [ "$node" = $VHX_NODE ]; then
 		qm_vhx_check "$(l2_pid "$name")" 1 yes || return 1
 	fi
-	qm_ping "$name" && qm_xfer "$name" $QM_SMALL
+	l2_ping "$name" && qm_xfer "$name" $QM_SMALL
 }
 
 qm_link_bounce()
