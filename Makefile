@@ -4,6 +4,9 @@
 #
 #   make            build kmod/vhostx.ko and ctl/ (vhostxctl)
 #   make check      host unit tests, then the kselftest-style suite in a QEMU guest
+#                   on the default kernel, and its quick tier on the other kernels
+#   make check-all KVERS="..."  every suite on every kernel of the matrix
+#                   (scripts/kernels.sh), or on the versions in KVERS
 #   make check-flaky SUITE=qemu N=10  one in-VM suite N times in one boot,
 #                   pass counts per case (the harness's stress test)
 #   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 300)
@@ -14,8 +17,8 @@
 #   make install    (after make) the module, udev rule, vhostxctl, man page, completion
 #   make uninstall  remove what make install put in place
 #
-# The target kernel is the newest installed kernel with both headers and an
-# image; override with KVER=<version> or KDIR=<kernel build dir>.
+# The target kernel is the matrix's default (scripts/kver.sh: Debian 12's 6.1);
+# override with KVER=<version> or KDIR=<kernel build dir>.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -33,7 +36,7 @@ export KVER KDIR BUILD
 all: module ctl
 
 help:
-	@sed -n '3,19p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,21p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 module:
 	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -90,7 +93,18 @@ deps:
 # deps may install the kernel headers, so the real work runs in a new make
 # that sees them when it evaluates KVER.
 check: deps
-	$(MAKE) check-unit check-vm
+	$(MAKE) check-unit check-vm check-kernels
+
+# The quick tier (module, abi, datapath, ctl) on the matrix's other kernels,
+# each booted in its own test VM with vhostx built for it.
+check-kernels: ctl selftests
+	$(TOP)/scripts/check-kernels.sh quick
+
+# Every suite on every kernel (or on KVERS): what to run before a release.
+KVERS ?=
+check-all: deps
+	$(MAKE) check-unit ctl selftests
+	$(TOP)/scripts/check-kernels.sh full $(KVERS)
 
 check-unit: ctl host-tests
 	ctest --test-dir $(BUILD)/ctl --output-on-failure
@@ -121,10 +135,12 @@ DESTDIR ?=
 PREFIX ?= /usr/local
 UDEVDIR ?= /lib/udev/rules.d
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+# the module to install: the in-tree build, or (KO=) one scripts/kbuild.sh made
+KO ?= $(TOP)/kmod/vhostx.ko
 install:
-	@test -f $(TOP)/kmod/vhostx.ko -a -x $(BUILD)/ctl/vhostxctl || \
+	@test -f $(KO) -a -x $(BUILD)/ctl/vhostxctl || \
 		{ echo "error: nothing built; run 'make' first" >&2; exit 1; }
-	install -D -m 0644 $(TOP)/kmod/vhostx.ko $(MODDIR)/vhostx.ko
+	install -D -m 0644 $(KO) $(MODDIR)/vhostx.ko
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	install -D -m 0644 $(TOP)/udev/60-vhostx.rules $(DESTDIR)$(UDEVDIR)/60-vhostx.rules
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/ctl --prefix $(PREFIX)

@@ -8,6 +8,8 @@
 #include <linux/virtio_net.h>
 #include <linux/vhost.h>
 
+#include "compat.h"
+
 struct vhx_dev;
 struct vhx_vq;
 
@@ -17,7 +19,8 @@ struct vhx_vq;
 	 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |                              \
 	 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | BIT_ULL(VIRTIO_F_ANY_LAYOUT) |    \
 	 BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) | \
-	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) | BIT_ULL(VHOST_F_LOG_ALL))
+	 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) | BIT_ULL(VHOST_F_LOG_ALL) |        \
+	 VHX_FEATURES_KERNEL)
 
 /* Default per-run limits, as vhost-net's: then the handler requeues itself. */
 #define VHX_WEIGHT_PACKETS 256

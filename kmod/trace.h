@@ -13,6 +13,8 @@
 
 #include <linux/tracepoint.h>
 
+#include "compat.h"
+
 TRACE_EVENT(vhostx_kick,
 	TP_PROTO(u32 dev, u32 vq),
 	TP_ARGS(dev, vq),
@@ -103,7 +105,7 @@ TRACE_EVENT(vhostx_queue_error,
 		__entry->dev = dev;
 		__entry->vq = vq;
 		__entry->reason = reason;
-		__assign_str(text, text);
+		vhx_assign_str(text, text);
 	),
 	TP_printk("dev=%u vq=%u reason=%u (%s)", __entry->dev, __entry->vq,
 		  __entry->reason, __get_str(text))

@@ -19,6 +19,7 @@
 #include <linux/virtio_net.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "tx_batch.h"
 
 #define VHX_TX_PAD (NET_IP_ALIGN + NET_SKB_PAD)
@@ -54,8 +55,8 @@ int vhx_tx_batch_add(struct vhx_tx_batch *b, struct socket *sock,
 		 SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	if (buflen > PAGE_SIZE)
 		return -ENOSPC;
-	buf = page_frag_alloc_align(&b->frags, buflen, GFP_KERNEL,
-				    ~(SMP_CACHE_BYTES - 1));
+	buf = vhx_page_frag_alloc_align(&b->frags, buflen, GFP_KERNEL,
+					SMP_CACHE_BYTES);
 	if (!buf)
 		return -ENOMEM;
 	hdr = buf;

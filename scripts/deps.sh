@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Install every Debian package the project needs, then the test VM's private
-# QEMU (scripts/vm-qemu.sh). Idempotent, and a quick no-op when everything is
+# Install every Debian package the project needs, the kernels of the test
+# matrix (scripts/kernels.sh: image and headers of each, as Debian packages, so
+# they land in /boot and /lib/modules where kbuild and the test VM look; this
+# machine never boots them), then the test VM's private QEMU
+# (scripts/vm-qemu.sh). Idempotent, and a quick no-op when everything is
 # present (dpkg-query and a directory test, no apt at all).
 set -eu
 
-PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-utils udev
-	linux-image-amd64 linux-headers-amd64
+PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-utils zstd udev
+	$("$(dirname "$0")/kernels.sh" packages)
 	qemu-system-x86 busybox-static iproute2 ethtool
 	libnl-3-dev libnl-genl-3-dev libcli11-dev catch2
 	clang libclang-rt-14-dev dpdk dpdk-dev
@@ -25,8 +28,9 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$SUDO apt-get update -qq
+	# INITRD=No: no initrd for the kernels; the test VM builds its own.
 	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends $missing
+	$SUDO env INITRD=No apt-get install -y -qq --no-install-recommends $missing
 fi
 
 # QEMU 10 for selftests/vm, unpacked privately (prints its wrapper's path)

@@ -1,8 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Print the target kernel: the newest installed kernel that has both headers
-# (/lib/modules/<ver>/build) and an image (/boot/vmlinuz-<ver>).
+# Print the default target kernel: the first kernel of the test matrix
+# (scripts/kernels.sh; Debian 12's 6.1), whatever else is installed. On a
+# machine without it (not Debian 12), the newest installed kernel that has
+# both headers (/lib/modules/<ver>/build) and an image (/boot/vmlinuz-<ver>).
 # Never `uname -r`: the machine that builds is not the one that runs the module.
+# make KVER=<version> picks another.
+d=$(dirname "$0")
+"$d/kernels.sh" default 2>/dev/null && exit 0
 for k in $(ls /lib/modules 2>/dev/null | sort -V); do
 	[ -d "/lib/modules/$k/build" ] && [ -f "/boot/vmlinuz-$k" ] && echo "$k"
 done | tail -n 1

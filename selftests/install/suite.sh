@@ -19,7 +19,7 @@ inst_install()
 	mkdir -p $m/kernel/drivers/net
 	cp /lib/modules/$KVER_RUN/kernel/drivers/net/{tun,tap}.ko $m/kernel/drivers/net/
 	cp /lib/modules/$KVER_RUN/modules.builtin* $m/
-	make -s -C "$TOP" install DESTDIR=$INST_ROOT KVER="$KVER_RUN" >/tmp/install.log 2>&1 ||
+	make -s -C "$TOP" install DESTDIR=$INST_ROOT KVER="$KVER_RUN" KO="$VHX_KO" >/tmp/install.log 2>&1 ||
 		{ cat /tmp/install.log; fail "make install"; }
 	for f in lib/modules/$KVER_RUN/updates/vhostx.ko lib/udev/rules.d/60-vhostx.rules \
 		usr/local/sbin/vhostxctl usr/local/share/man/man8/vhostxctl.8 \

@@ -28,20 +28,14 @@ cp /bin/busybox "$root/bin/busybox"
 mods=$(for m in virtio_pci virtio_net virtio_console; do
 	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++')
-for f in $mods; do
-	mkdir -p "$root$(dirname "$f")"
-	cp "$f" "$root$f"
-done
-echo "$mods" > "$root/modules"
+# shellcheck disable=SC2086
+"$TOP/scripts/modcopy.sh" "$root" $mods > "$root/modules"
 
 # pktgen for the benchmark: its module and dependencies, in load order, listed
 # in /bench-modules (l2-init loads only /modules).
 bmods=$(modprobe -S "$KVER" --show-depends pktgen | awk '$1 == "insmod" { print $2 }')
-for f in $bmods; do
-	mkdir -p "$root$(dirname "$f")"
-	cp "$f" "$root$f"
-done
-echo "$bmods" > "$root/bench-modules"
+# shellcheck disable=SC2086
+"$TOP/scripts/modcopy.sh" "$root" $bmods > "$root/bench-modules"
 
 # copy_bin PATH: a dynamically linked program with its libraries.
 copy_bin()
