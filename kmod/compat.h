@@ -9,6 +9,7 @@
 #include <linux/version.h>
 #include <linux/uio.h>
 #include <linux/eventfd.h>
+#include <linux/vhost.h>
 
 /*
  * "iov_iter: saner checks for attempt to copy to/from iterator" (6.2) named
@@ -90,6 +91,29 @@
 #define VHX_FEATURES_KERNEL BIT_ULL(VIRTIO_F_RING_RESET)
 #else
 #define VHX_FEATURES_KERNEL 0
+#endif
+
+/*
+ * "vhost: allow userspace to create workers" (6.5) put the worker ioctls and
+ * their structs in the uapi, for vhost-scsi. vhostx offers them on every
+ * kernel, so older headers get them here, with the same numbers and layout.
+ */
+#ifndef VHOST_NEW_WORKER
+struct vhost_worker_state {
+	unsigned int worker_id;
+};
+
+struct vhost_vring_worker {
+	unsigned int index;
+	unsigned int worker_id;
+};
+
+#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
+#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
+#define VHOST_ATTACH_VRING_WORKER \
+	_IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
+#define VHOST_GET_VRING_WORKER \
+	_IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
 #endif
 
 #endif /* _VHX_COMPAT_H */

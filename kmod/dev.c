@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "net.h"
 #include "objs.h"
+#include "workers.h"
 
 DEFINE_MUTEX(vhx_devices_lock);
 /* Ids start at 1: 0 means "no device" to tools. */
@@ -120,7 +121,7 @@ static long vhx_dev_set_owner(struct vhx_dev *d)
 	mm = get_task_mm(current);
 	if (!mm)
 		goto out;
-	ret = vhx_worker_start(&d->worker, mm, current->tgid);
+	ret = vhx_workers_start(d, mm);
 	if (ret) {
 		mmput(mm);
 		goto out;
@@ -147,7 +148,7 @@ static void vhx_dev_teardown(struct vhx_dev *d)
 		vhx_poll_stop(&d->vqs[i].kick_poll);
 		mutex_unlock(&d->vqs[i].mutex);
 	}
-	vhx_worker_stop(&d->worker);
+	vhx_workers_stop(d);
 	for (i = 0; i < VHX_NVQS; i++) {
 		mutex_lock(&d->vqs[i].mutex);
 		vhx_vq_reset(&d->vqs[i]);
@@ -454,6 +455,11 @@ long vhx_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		if (copy_from_user(&backend, argp, sizeof(backend)))
 			return -EFAULT;
 		return vhx_net_set_backend(d, backend.index, backend.fd);
+	case VHOST_NEW_WORKER:
+	case VHOST_FREE_WORKER:
+	case VHOST_ATTACH_VRING_WORKER:
+	case VHOST_GET_VRING_WORKER:
+		return vhx_workers_ioctl(d, ioctl, argp);
 	default:
 		return vhx_dev_owner_ioctl(d, ioctl, argp);
 	}

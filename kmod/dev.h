@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * One open file of /dev/vhostx-net: a virtio-net device with an RX and a TX
- * queue, an owner (the process whose memory holds the rings) and a worker.
+ * queue, an owner (the process whose memory holds the rings) and its workers.
  *
  * Locking: dev->mutex serialises the ioctls and guards owner, mm, mem,
  * features and the backends; vq->mutex (inner) guards each queue. The
@@ -16,6 +16,9 @@
 #include "vq.h"
 #include "worker.h"
 
+/* Workers per device: ids 0..VHX_MAX_WORKERS-1. */
+#define VHX_MAX_WORKERS 16
+
 enum {
 	VHX_VQ_RX = 0,
 	VHX_VQ_TX = 1,
@@ -27,7 +30,8 @@ struct vhx_dev {
 	u32 id;				/* unique while open; netlink's handle */
 	struct mm_struct *mm;		/* owner's mm (mmget); NULL: no owner */
 	pid_t owner_tgid;
-	struct vhx_worker worker;
+	/* [0] from SET_OWNER, more from VHOST_NEW_WORKER (workers.c) */
+	struct vhx_worker *workers[VHX_MAX_WORKERS];
 	struct vhx_mem *mem;		/* every vq->mem points here */
 	u64 features;
 	u64 backend_features;

@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "dev.h"
 #include "net.h"
+#include "workers.h"
 #include "objs.h"
 #include "trace.h"
 #include "rx_batch.h"
@@ -46,7 +47,7 @@ static bool vhx_net_over_weight(struct vhx_vq *vq, unsigned int pkts,
 	if (pkts < READ_ONCE(vq->dev->weight_packets) &&
 	    bytes < READ_ONCE(vq->dev->weight_bytes))
 		return false;
-	vhx_work_queue(&vq->dev->worker, &vq->work);
+	vhx_work_queue(vq->worker, &vq->work);
 	vhx_vq_count(vq, VHOSTX_CNT_REQUEUES, 1);
 	return true;
 }
@@ -78,7 +79,7 @@ static bool vhx_net_busy_poll(struct vhx_vq *vq, bool (*ready)(struct vhx_vq *))
 		return false;
 	end = vhx_net_busy_deadline(vq);
 	while (!need_resched() && local_clock() < end &&
-	       !vhx_worker_has_work(&vq->dev->worker)) {
+	       !vhx_worker_has_work(vq->worker)) {
 		spins++;
 		if (ready(vq)) {
 			found = true;
@@ -483,7 +484,7 @@ void vhx_net_handle_rx(struct vhx_vq *vq)
 	if (ret <= 0 && ret != -ENOBUFS) {
 		vhx_poll_unmute(&vq->sock_poll);
 		if (!ret && vhx_net_peek(vq, sock))
-			vhx_work_queue(&vq->dev->worker, &vq->work);
+			vhx_work_queue(vq->worker, &vq->work);
 	}
 	vhx_vq_flush_used(vq);
 	vhx_vq_log_end(vq);
@@ -583,14 +584,14 @@ static int vhx_net_attach(struct vhx_vq *vq, struct socket *sock)
 		       vhx_tx_batch_usable(sock);
 	vq->broken = false;
 	vq->nused = 0;
-	vhx_poll_init(&vq->sock_poll, &vq->dev->worker, &vq->work,
+	vhx_poll_init(&vq->sock_poll, vq->worker, &vq->work,
 		      vq->index == VHX_VQ_TX ? EPOLLOUT : EPOLLIN);
 	if (vq->rxb) {
 		vhx_rx_batch_attach(vq->rxb, sock->file);
 		vhx_poll_start(&vq->sock_poll, sock->file);
 	}
 	/* Whatever the guest queued before the backend came counts as a kick. */
-	vhx_work_queue(&vq->dev->worker, &vq->work);
+	vhx_work_queue(vq->worker, &vq->work);
 	return 0;
 }
 
@@ -673,7 +674,7 @@ long vhx_net_set_backend(struct vhx_dev *d, unsigned int index, int fd)
 	mutex_unlock(&vq->mutex);
 	if (old) {
 		/* Let a run queued before the swap finish before the put. */
-		vhx_worker_flush(&d->worker);
+		vhx_worker_flush(vq->worker);
 		vhx_net_put_socket(old);
 	}
 	mutex_unlock(&d->mutex);
@@ -697,7 +698,7 @@ void vhx_net_stop(struct vhx_dev *d)
 		old[i] = vhx_net_detach(&d->vqs[i]);
 		mutex_unlock(&d->vqs[i].mutex);
 	}
-	vhx_worker_flush(&d->worker);
+	vhx_workers_flush(d);
 	for (i = 0; i < VHX_NVQS; i++)
 		vhx_net_put_socket(old[i]);
 }

@@ -93,7 +93,8 @@ int vhx_vq_init(struct vhx_vq *vq, struct vhx_dev *dev, unsigned int index,
 	vq->handle = handle;
 	u64_stats_init(&vq->stats.syncp);
 	vhx_work_init(&vq->work, vhx_vq_work);
-	vhx_poll_init(&vq->kick_poll, &dev->worker, &vq->work, EPOLLIN);
+	/* The worker comes with the owner (workers.c). */
+	vhx_poll_init(&vq->kick_poll, NULL, &vq->work, EPOLLIN);
 	vq->kick_poll.on_wake = vhx_vq_kick_wake;
 	vhx_vq_reset(vq);
 	return 0;

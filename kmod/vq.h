@@ -66,6 +66,8 @@ struct vhx_vq {
 	bool batching;			/* sock takes batches */
 	struct vhx_poll sock_poll;
 	struct vhx_work work;		/* runs the handler */
+	/* runs the work; set under dev->mutex and vq->mutex (workers.c) */
+	struct vhx_worker *worker;
 	void (*handle)(struct vhx_vq *vq);
 
 	bool broken;			/* stopped by a malformed ring */

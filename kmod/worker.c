@@ -10,6 +10,7 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 
 #include "objs.h"
 #include "worker.h"
@@ -25,7 +26,7 @@ void vhx_work_init(struct vhx_work *work, vhx_work_fn_t fn)
 /* Queue @work unless it already is; wake the worker. Any context. */
 bool vhx_work_queue(struct vhx_worker *worker, struct vhx_work *work)
 {
-	if (!worker->task)
+	if (!worker)
 		return false;
 	if (test_and_set_bit(VHX_WORK_QUEUED, &work->flags))
 		return false;
@@ -73,30 +74,43 @@ static int vhx_worker_fn(void *data)
 }
 
 /*
- * Start the worker for an owner whose mm the caller holds (mmget) for the
+ * Start a worker for an owner whose mm the caller holds (mmget) for the
  * worker's whole life. The thread joins the caller's cgroups, so its CPU time
- * is charged where the VMM's is.
+ * is charged where the VMM's is. Named vhostx-<owner pid>, and -<id> after it
+ * for the workers beyond the first.
  */
-int vhx_worker_start(struct vhx_worker *worker, struct mm_struct *mm,
-		     pid_t owner)
+struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id)
 {
+	struct vhx_worker *worker;
 	struct task_struct *task;
 	int ret;
 
+	worker = kzalloc(sizeof(*worker), GFP_KERNEL_ACCOUNT);
+	if (!worker)
+		return ERR_PTR(-ENOMEM);
 	init_llist_head(&worker->list);
 	worker->mm = mm;
-	task = kthread_create(vhx_worker_fn, worker, "vhostx-%d", owner);
-	if (IS_ERR(task))
-		return PTR_ERR(task);
+	worker->id = id;
+	if (id)
+		task = kthread_create(vhx_worker_fn, worker, "vhostx-%d-%u", owner, id);
+	else
+		task = kthread_create(vhx_worker_fn, worker, "vhostx-%d", owner);
+	ret = PTR_ERR_OR_ZERO(task);
+	if (ret)
+		goto err_free;
 	ret = cgroup_attach_task_all(current, task);
-	if (ret) {
-		kthread_stop(task);
-		return ret;
-	}
+	if (ret)
+		goto err_stop;
 	worker->task = task;
 	vhx_obj_get(VHX_OBJ_WORKER);
 	wake_up_process(task);
-	return 0;
+	return worker;
+
+err_stop:
+	kthread_stop(task);
+err_free:
+	kfree(worker);
+	return ERR_PTR(ret);
 }
 
 struct vhx_flush {
@@ -116,7 +130,7 @@ void vhx_worker_flush(struct vhx_worker *worker)
 {
 	struct vhx_flush f;
 
-	if (!worker->task)
+	if (!worker)
 		return;
 	init_completion(&f.done);
 	vhx_work_init(&f.work, vhx_flush_fn);
@@ -124,16 +138,17 @@ void vhx_worker_flush(struct vhx_worker *worker)
 		wait_for_completion(&f.done);
 }
 
-/* Run what is queued, then end the thread. The caller stopped all polls. */
-void vhx_worker_stop(struct vhx_worker *worker)
+/*
+ * Run what is queued, then end the thread and free the worker. The caller
+ * stopped every poll that could queue work here, and no queue uses it.
+ */
+void vhx_worker_destroy(struct vhx_worker *worker)
 {
-	if (!worker->task)
-		return;
 	vhx_worker_flush(worker);
 	kthread_stop(worker->task);
-	worker->task = NULL;
 	vhx_obj_put(VHX_OBJ_WORKER);
 	WARN_ON(!llist_empty(&worker->list));
+	kfree(worker);
 }
 
 static int vhx_poll_wake(wait_queue_entry_t *wait, unsigned int mode,

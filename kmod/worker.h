@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The device's worker: one kernel thread per owned device, running in the
- * owner's mm and cgroups, that runs queued work items in order. Wake-ups come
+ * A device's workers: kernel threads running in the owner's mm and cgroups,
+ * each running its queued work items in order. One per owned device to start
+ * with, serving both queues; VHOST_NEW_WORKER adds more. Wake-ups come
  * from wait-queue callbacks (struct vhx_poll) on the kick eventfds and the
  * tap socket, so nothing on the wake path is a system call.
  */
@@ -22,10 +23,17 @@ struct vhx_work {
 	vhx_work_fn_t fn;
 };
 
+/*
+ * A worker belongs to one device (dev->workers[id]); id 0 is created at
+ * SET_OWNER, the others by VHOST_NEW_WORKER. nattached counts the queues
+ * whose vq->worker it is; it changes only under dev->mutex.
+ */
 struct vhx_worker {
 	struct task_struct *task;	/* NULL when not started */
 	struct llist_head list;		/* queued work, lock-free */
 	struct mm_struct *mm;		/* owner's mm; the caller holds a reference */
+	u32 id;
+	unsigned int nattached;
 };
 
 /* A wait-queue hook that queues @work when @file signals any of @mask. */
@@ -62,10 +70,9 @@ static inline bool vhx_worker_has_work(struct vhx_worker *worker)
 	return !llist_empty(&worker->list);
 }
 
-int vhx_worker_start(struct vhx_worker *worker, struct mm_struct *mm,
-		     pid_t owner);
+struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id);
+void vhx_worker_destroy(struct vhx_worker *worker);
 void vhx_worker_flush(struct vhx_worker *worker);
-void vhx_worker_stop(struct vhx_worker *worker);
 
 void vhx_poll_init(struct vhx_poll *poll, struct vhx_worker *worker,
 		   struct vhx_work *work, __poll_t mask);

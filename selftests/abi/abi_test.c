@@ -1587,6 +1587,163 @@ static int case_backend_bad_ring(void)
 }
 
 /* Unknown ioctl numbers, and known numbers with the wrong size or direction -> ENOTTY. */
+/* The worker ioctls of 6.5+ (include/uapi/linux/vhost.h), for older headers. */
+#ifndef VHOST_NEW_WORKER
+struct vhost_worker_state {
+	unsigned int worker_id;
+};
+
+struct vhost_vring_worker {
+	unsigned int index;
+	unsigned int worker_id;
+};
+
+#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
+#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
+#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
+#define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
+#endif
+
+/* vhostx's limit of workers per device (kmod/dev.h, VHX_MAX_WORKERS). */
+#define VHX_MAX_WORKERS 16
+
+/*
+ * vhost_net never wired the worker ioctls (vhost-scsi has them, since 6.5):
+ * on 6.1 and 6.12 they are unknown to it, ENOTTY. vhostx offers them
+ * (differences.md); worker_ioctls checks them there.
+ */
+static int case_worker_ioctls_vhost_net(void)
+{
+	static const struct {
+		unsigned long req;
+		const char *what;
+	} w[] = {
+		{ VHOST_NEW_WORKER, "VHOST_NEW_WORKER" },
+		{ VHOST_FREE_WORKER, "VHOST_FREE_WORKER" },
+		{ VHOST_ATTACH_VRING_WORKER, "VHOST_ATTACH_VRING_WORKER" },
+		{ VHOST_GET_VRING_WORKER, "VHOST_GET_VRING_WORKER" },
+	};
+	uint64_t buf[4];
+	int fd = open_owned();
+	unsigned int i;
+
+	if (g_vhostx) {
+		close(fd);
+		fprintf(stderr, "SKIP: vhostx offers the worker ioctls (worker_ioctls)\n");
+		return SKIP;
+	}
+	for (i = 0; i < ARRAY_SIZE(w); i++) {
+		memset(buf, 0, sizeof(buf));
+		expect_ioctl(__LINE__, fd, w[i].req, w[i].what, buf, ENOTTY, "owner, worker 0, vq 0");
+	}
+	close(fd);
+	return result();
+}
+
+/*
+ * vhostx's workers, with vhost-scsi's errnos (drivers/vhost/vhost.c, 6.5):
+ * no owner EINVAL, another process EPERM, an unknown id ENODEV, freeing a
+ * worker that serves a queue EBUSY, moving a queue that has a kick eventfd
+ * or a backend EBUSY, a queue index out of range ENOBUFS, no id left EBUSY.
+ */
+static int case_worker_ioctls(void)
+{
+	struct vhost_worker_state st = { 0 };
+	struct vhost_vring_worker vw = { 0 };
+	struct vhost_vring_file kick;
+	unsigned int i, n;
+	int fd, efd, rc;
+	pid_t pid;
+
+	if (!g_vhostx) {
+		fprintf(stderr, "SKIP: vhost_net has no worker ioctls (worker_ioctls_vhost_net)\n");
+		return SKIP;
+	}
+	fd = open_dev();
+	EXPECT(fd, VHOST_NEW_WORKER, &st, EINVAL, "no owner");
+	EXPECT(fd, VHOST_GET_VRING_WORKER, &vw, EINVAL, "no owner");
+	MUST(fd, VHOST_SET_OWNER, NULL, "");
+	/* worker 0 came with SET_OWNER and serves both queues */
+	for (i = 0; i < 2; i++) {
+		vw = (struct vhost_vring_worker){ .index = i, .worker_id = 99 };
+		EXPECT(fd, VHOST_GET_VRING_WORKER, &vw, 0, "vq %u", i);
+		CHECK(vw.index == i && vw.worker_id == 0,
+		      "GET_VRING_WORKER vq %u: index %u worker %u, want worker 0", i, vw.index, vw.worker_id);
+	}
+	vw.index = 2;
+	EXPECT(fd, VHOST_GET_VRING_WORKER, &vw, ENOBUFS, "vq 2");
+	EXPECT(fd, VHOST_GET_VRING_WORKER, NULL, EFAULT, "NULL argument");
+	st.worker_id = 77;
+	EXPECT(fd, VHOST_NEW_WORKER, &st, 0, "first new worker");
+	CHECK(st.worker_id == 1, "NEW_WORKER: id %u, want 1", st.worker_id);
+	EXPECT(fd, VHOST_NEW_WORKER, NULL, EFAULT, "NULL argument");
+	/* the id EFAULT would have returned was freed again: the next is 2 */
+	EXPECT(fd, VHOST_NEW_WORKER, &st, 0, "second new worker");
+	CHECK(st.worker_id == 2, "NEW_WORKER: id %u, want 2", st.worker_id);
+	vw = (struct vhost_vring_worker){ .index = 0, .worker_id = 1 };
+	EXPECT(fd, VHOST_ATTACH_VRING_WORKER, &vw, 0, "vq 0 to worker 1");
+	vw.worker_id = 99;
+	EXPECT(fd, VHOST_GET_VRING_WORKER, &vw, 0, "vq 0");
+	CHECK(vw.worker_id == 1, "GET_VRING_WORKER vq 0: worker %u after ATTACH 1", vw.worker_id);
+	vw = (struct vhost_vring_worker){ .index = 1, .worker_id = 7 };
+	EXPECT(fd, VHOST_ATTACH_VRING_WORKER, &vw, ENODEV, "unknown worker 7");
+	vw.worker_id = 1000000;
+	EXPECT(fd, VHOST_ATTACH_VRING_WORKER, &vw, ENODEV, "worker 1000000");
+	vw = (struct vhost_vring_worker){ .index = 5, .worker_id = 1 };
+	EXPECT(fd, VHOST_ATTACH_VRING_WORKER, &vw, ENOBUFS, "vq 5");
+	st.worker_id = 1;
+	EXPECT(fd, VHOST_FREE_WORKER, &st, EBUSY, "worker 1 serves vq 0");
+	st.worker_id = 0;
+	EXPECT(fd, VHOST_FREE_WORKER, &st, EBUSY, "worker 0 serves vq 1");
+	st.worker_id = 2;
+	EXPECT(fd, VHOST_FREE_WORKER, &st, 0, "worker 2, idle");
+	EXPECT(fd, VHOST_FREE_WORKER, &st, ENODEV, "worker 2 again");
+	st.worker_id = 16;
+	EXPECT(fd, VHOST_FREE_WORKER, &st, ENODEV, "worker 16");
+	EXPECT(fd, VHOST_FREE_WORKER, NULL, EFAULT, "NULL argument");
+	/* a queue with a kick eventfd does not move */
+	efd = eventfd(0, EFD_CLOEXEC);
+	kick = (struct vhost_vring_file){ .index = 1, .fd = efd };
+	MUST(fd, VHOST_SET_VRING_KICK, &kick, "vq 1");
+	vw = (struct vhost_vring_worker){ .index = 1, .worker_id = 1 };
+	EXPECT(fd, VHOST_ATTACH_VRING_WORKER, &vw, EBUSY, "vq 1 has a kick eventfd");
+	kick.fd = -1;
+	MUST(fd, VHOST_SET_VRING_KICK, &kick, "vq 1, no kick");
+	EXPECT(fd, VHOST_ATTACH_VRING_WORKER, &vw, 0, "vq 1 to worker 1, kick gone");
+	st.worker_id = 0;
+	EXPECT(fd, VHOST_FREE_WORKER, &st, 0, "worker 0, no queue left on it");
+	vw = (struct vhost_vring_worker){ .index = 1, .worker_id = 0 };
+	EXPECT(fd, VHOST_ATTACH_VRING_WORKER, &vw, ENODEV, "worker 0, freed");
+	close(efd);
+	/* another process: EPERM */
+	pid = fork();
+	if (pid < 0)
+		return FAIL;
+	if (pid == 0) {
+		struct vhost_worker_state cst = { 0 };
+
+		EXPECT(fd, VHOST_NEW_WORKER, &cst, EPERM, "child of the owner");
+		EXPECT(fd, VHOST_FREE_WORKER, &cst, EPERM, "child of the owner");
+		_exit(g_failed);
+	}
+	rc = wait_child(pid, "non-owner worker ioctls");
+	/* ids run out at VHX_MAX_WORKERS: EBUSY, as vhost's xa_alloc() */
+	for (n = 1; n < VHX_MAX_WORKERS + 1; n++)
+		if (xioctl(fd, VHOST_NEW_WORKER, &st))
+			break;
+	CHECK(n == VHX_MAX_WORKERS, "NEW_WORKER succeeded %u times with 1 worker left, want %u",
+	      n - 1, VHX_MAX_WORKERS - 1);
+	EXPECT(fd, VHOST_NEW_WORKER, &st, EBUSY, "every id taken");
+	/* RESET_OWNER ends them all; SET_OWNER brings worker 0 back */
+	MUST(fd, VHOST_RESET_OWNER, NULL, "");
+	MUST(fd, VHOST_SET_OWNER, NULL, "again");
+	vw = (struct vhost_vring_worker){ .index = 1, .worker_id = 99 };
+	EXPECT(fd, VHOST_GET_VRING_WORKER, &vw, 0, "vq 1 after RESET_OWNER");
+	CHECK(vw.worker_id == 0, "GET_VRING_WORKER vq 1 after RESET_OWNER: worker %u, want 0", vw.worker_id);
+	close(fd);
+	return rc == PASS ? result() : FAIL;
+}
+
 static int case_unknown_ioctl(void)
 {
 	static const struct {
@@ -1906,6 +2063,8 @@ static const struct test_case cases[] = {
 	{ "backend_packet_socket", case_backend_packet_socket },
 	{ "backend_bad_ring", case_backend_bad_ring },
 	{ "unknown_ioctl", case_unknown_ioctl },
+	{ "worker_ioctls_vhost_net", case_worker_ioctls_vhost_net },
+	{ "worker_ioctls", case_worker_ioctls },
 	{ "bad_pointer", case_bad_pointer },
 	{ "log_ioctls", case_log_ioctls },
 	{ "log_checks", case_log_checks },

@@ -1223,6 +1223,89 @@ static int t_vq_reset(void)
 	return r ? r : other_device_works();
 }
 
+#ifndef VHOST_NEW_WORKER
+struct vhost_worker_state {
+	unsigned int worker_id;
+};
+
+struct vhost_vring_worker {
+	unsigned int index;
+	unsigned int worker_id;
+};
+
+#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
+#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
+#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
+#define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
+#endif
+
+/*
+ * Move queue @q to worker @w as a VMM must: stopped first (no backend, no
+ * kick eventfd), then attached, then started again.
+ */
+static int dp_move_queue(struct dp *d, unsigned int q, unsigned int w)
+{
+	struct vhost_vring_worker vw = { .index = q, .worker_id = w };
+	struct vhost_vring_file kick = { .index = q, .fd = -1 };
+	int r;
+
+	r = gd_dev_set_backend(&d->dev, q, -1);
+	if (r)
+		return fail("SET_BACKEND vq %u fd -1: %s", q, strerror(-r));
+	if (ioctl(d->dev.fd, VHOST_SET_VRING_KICK, &kick) < 0)
+		return fail("SET_VRING_KICK vq %u -1: %s", q, strerror(errno));
+	if (ioctl(d->dev.fd, VHOST_ATTACH_VRING_WORKER, &vw) < 0)
+		return fail("ATTACH_VRING_WORKER vq %u worker %u: %s", q, w, strerror(errno));
+	kick.fd = d->dev.vq[q].kick_fd;
+	if (ioctl(d->dev.fd, VHOST_SET_VRING_KICK, &kick) < 0)
+		return fail("SET_VRING_KICK vq %u: %s", q, strerror(errno));
+	r = gd_dev_set_backend(&d->dev, q, d->tap.fd);
+	if (r)
+		return fail("SET_BACKEND vq %u: %s", q, strerror(-r));
+	gd_vq_kick(&d->dev.vq[q]);
+	return 0;
+}
+
+/*
+ * vhostx only (vhost_net has no worker ioctls): RX on a worker of its own,
+ * TX on worker 0, traffic both ways checked; both queues on the new worker
+ * and worker 0 freed; then RX on a third worker. Each step with traffic.
+ */
+static int t_workers(void)
+{
+	struct dp_cfg c = dp_default();
+	struct vhost_worker_state st;
+	struct dp d;
+	int r;
+
+	if (!g_vhostx)
+		return skip("vhost_net has no worker ioctls");
+	r = dp_setup(&d, &c);
+	if (!r)
+		r = dp_exchange(&d, 500, 500);
+	if (!r && ioctl(d.dev.fd, VHOST_NEW_WORKER, &st) < 0)
+		r = fail("NEW_WORKER: %s", strerror(errno));
+	if (!r)
+		r = dp_move_queue(&d, GD_RX, st.worker_id);
+	if (!r)
+		r = dp_exchange(&d, 3000, 3000);
+	if (!r)
+		r = dp_move_queue(&d, GD_TX, st.worker_id);
+	st.worker_id = 0;
+	if (!r && ioctl(d.dev.fd, VHOST_FREE_WORKER, &st) < 0)
+		r = fail("FREE_WORKER 0, no queue on it: %s", strerror(errno));
+	if (!r)
+		r = dp_exchange(&d, 3000, 3000);
+	if (!r && ioctl(d.dev.fd, VHOST_NEW_WORKER, &st) < 0)
+		r = fail("NEW_WORKER: %s", strerror(errno));
+	if (!r)
+		r = dp_move_queue(&d, GD_RX, st.worker_id);
+	if (!r)
+		r = dp_exchange(&d, 3000, 3000);
+	dp_teardown(&d);
+	return r ? r : other_device_works();
+}
+
 /* Move the running queues to a fresh device, as a live migration would. */
 static int t_migrate(void)
 {
@@ -2613,6 +2696,7 @@ static const struct dp_case cases[] = {
 	{ "stop_resume", t_stop_resume, "GET/SET_VRING_BASE stop and resume with traffic" },
 	{ "migrate", t_migrate, "rings handed over to a new device at GET_VRING_BASE" },
 	{ "backend_flap", t_backend_flap, "backend detach (fd -1) and re-attach with traffic" },
+	{ "workers", t_workers, "RX and TX on workers of their own (VHOST_NEW_WORKER), moved while traffic pauses" },
 	{ "vq_reset", t_vq_reset, "one queue reset and set up again from 0 (RING_RESET), the other running" },
 	{ "reset_owner", t_reset_owner, "RESET_OWNER with traffic, then a full re-setup" },
 	{ "owner_killed", t_owner_killed, "owner process SIGKILLed mid-traffic" },

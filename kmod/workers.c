@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx: a device's workers, and which queue each one serves.
+ *
+ * SET_OWNER creates worker 0 and gives it both queues, as vhost does.
+ * VHOST_NEW_WORKER adds one (the lowest free id), VHOST_ATTACH_VRING_WORKER
+ * moves a stopped queue to it, VHOST_GET_VRING_WORKER says which it is and
+ * VHOST_FREE_WORKER ends one that serves no queue: vhost-scsi's ioctls, with
+ * its numbers, structs and errnos (drivers/vhost/vhost.c, 6.5). Queues on
+ * different workers run in parallel, each on its own thread.
+ *
+ * Locking: dev->workers[], vq->worker and worker->nattached change only under
+ * dev->mutex, and a queue's worker only while the queue is stopped (no
+ * backend, no kick eventfd) and under its vq->mutex too, so no wake-up can
+ * race with the change: the polls that queue work are not hooked.
+ */
+#include <linux/nospec.h>
+#include <linux/uaccess.h>
+#include <linux/vhost.h>
+
+#include "compat.h"
+#include "dev.h"
+#include "workers.h"
+
+static void vhx_vq_set_worker(struct vhx_vq *vq, struct vhx_worker *worker)
+{
+	if (vq->worker)
+		vq->worker->nattached--;
+	if (worker)
+		worker->nattached++;
+	vq->worker = worker;
+	vq->kick_poll.worker = worker;
+}
+
+/* Worker 0, serving both queues. dev->mutex held; the owner's mm is @mm. */
+int vhx_workers_start(struct vhx_dev *d, struct mm_struct *mm)
+{
+	struct vhx_worker *worker;
+	int i;
+
+	worker = vhx_worker_create(mm, current->tgid, 0);
+	if (IS_ERR(worker))
+		return PTR_ERR(worker);
+	d->workers[0] = worker;
+	for (i = 0; i < VHX_NVQS; i++) {
+		mutex_lock(&d->vqs[i].mutex);
+		vhx_vq_set_worker(&d->vqs[i], worker);
+		mutex_unlock(&d->vqs[i].mutex);
+	}
+	return 0;
+}
+
+/*
+ * Every worker of the device, ended. The caller stopped every poll and
+ * detached every backend. dev->mutex held.
+ */
+void vhx_workers_stop(struct vhx_dev *d)
+{
+	int i;
+
+	for (i = 0; i < VHX_NVQS; i++) {
+		mutex_lock(&d->vqs[i].mutex);
+		vhx_vq_set_worker(&d->vqs[i], NULL);
+		mutex_unlock(&d->vqs[i].mutex);
+	}
+	for (i = 0; i < VHX_MAX_WORKERS; i++) {
+		if (!d->workers[i])
+			continue;
+		vhx_worker_destroy(d->workers[i]);
+		d->workers[i] = NULL;
+	}
+}
+
+/* Wait until every work item queued on any of the device's workers ran. */
+void vhx_workers_flush(struct vhx_dev *d)
+{
+	int i;
+
+	for (i = 0; i < VHX_MAX_WORKERS; i++)
+		if (d->workers[i])
+			vhx_worker_flush(d->workers[i]);
+}
+
+static struct vhx_worker *vhx_workers_find(struct vhx_dev *d, u32 id)
+{
+	if (id >= VHX_MAX_WORKERS)
+		return NULL;
+	return d->workers[array_index_nospec(id, VHX_MAX_WORKERS)];
+}
+
+static long vhx_workers_new(struct vhx_dev *d, void __user *argp)
+{
+	struct vhost_worker_state st = {};
+	struct vhx_worker *worker;
+	u32 id;
+
+	for (id = 0; id < VHX_MAX_WORKERS && d->workers[id]; id++)
+		;
+	/* vhost's xa_alloc() answers EBUSY when no id is left. */
+	if (id == VHX_MAX_WORKERS)
+		return -EBUSY;
+	worker = vhx_worker_create(d->mm, d->owner_tgid, id);
+	if (IS_ERR(worker))
+		return PTR_ERR(worker);
+	st.worker_id = id;
+	if (copy_to_user(argp, &st, sizeof(st))) {
+		vhx_worker_destroy(worker);
+		return -EFAULT;
+	}
+	d->workers[id] = worker;
+	return 0;
+}
+
+static long vhx_workers_free(struct vhx_dev *d, void __user *argp)
+{
+	struct vhost_worker_state st;
+	struct vhx_worker *worker;
+
+	if (copy_from_user(&st, argp, sizeof(st)))
+		return -EFAULT;
+	worker = vhx_workers_find(d, st.worker_id);
+	if (!worker)
+		return -ENODEV;
+	if (worker->nattached)
+		return -EBUSY;
+	d->workers[worker->id] = NULL;
+	vhx_worker_destroy(worker);
+	return 0;
+}
+
+/* ATTACH and GET for one queue; vq->mutex held. */
+static long vhx_workers_vring(struct vhx_dev *d, struct vhx_vq *vq,
+			      unsigned int ioctl, void __user *argp)
+{
+	struct vhost_vring_worker w;
+	struct vhx_worker *worker;
+
+	if (ioctl == VHOST_GET_VRING_WORKER) {
+		w.index = vq->index;
+		w.worker_id = vq->worker->id;
+		return copy_to_user(argp, &w, sizeof(w)) ? -EFAULT : 0;
+	}
+	if (copy_from_user(&w, argp, sizeof(w)))
+		return -EFAULT;
+	/* Only a stopped queue moves: nothing can queue its work meanwhile. */
+	if (vq->sock || vq->kick)
+		return -EBUSY;
+	worker = vhx_workers_find(d, w.worker_id);
+	if (!worker)
+		return -ENODEV;
+	vhx_vq_set_worker(vq, worker);
+	return 0;
+}
+
+/*
+ * The worker ioctls. Without an owner EINVAL and from another process EPERM,
+ * as vhost_worker_ioctl() answers; a queue index out of range is ENOBUFS.
+ */
+long vhx_workers_ioctl(struct vhx_dev *d, unsigned int ioctl,
+		       void __user *argp)
+{
+	struct vhx_vq *vq;
+	long ret;
+	u32 idx;
+
+	mutex_lock(&d->mutex);
+	ret = -EINVAL;
+	if (!d->mm)
+		goto out;
+	ret = -EPERM;
+	if (d->mm != current->mm)
+		goto out;
+	switch (ioctl) {
+	case VHOST_NEW_WORKER:
+		ret = vhx_workers_new(d, argp);
+		goto out;
+	case VHOST_FREE_WORKER:
+		ret = vhx_workers_free(d, argp);
+		goto out;
+	}
+	ret = -EFAULT;
+	if (get_user(idx, (u32 __user *)argp))
+		goto out;
+	ret = -ENOBUFS;
+	if (idx >= VHX_NVQS)
+		goto out;
+	vq = &d->vqs[array_index_nospec(idx, VHX_NVQS)];
+	mutex_lock(&vq->mutex);
+	ret = vhx_workers_vring(d, vq, ioctl, argp);
+	mutex_unlock(&vq->mutex);
+out:
+	mutex_unlock(&d->mutex);
+	return ret;
+}
