@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vhostx: the "vhostx" generic netlink family. DEV_GET (do and dump) shows
- * devices, queues and counters; DEV_SET (CAP_NET_ADMIN) tunes busy polling
- * and the per-run weights; QUEUE_BROKEN is multicast when a guest's malformed
+ * devices, queues, workers and counters; DEV_SET (CAP_NET_ADMIN) tunes busy
+ * polling and the per-run weights; WORKER_SET (CAP_NET_ADMIN) pins a worker; QUEUE_BROKEN is multicast when a guest's malformed
  * ring stops a queue. See Documentation/netlink/specs/vhostx.yaml.
  */
 #include <net/genetlink.h>
@@ -13,6 +13,7 @@
 #include "dev.h"
 #include "net.h"
 #include "netlink.h"
+#include "workers.h"
 
 /* Busy polling longer than a second per wake-up helps nobody. */
 static struct netlink_range_validation vhx_nl_busypoll_range = {
@@ -26,6 +27,8 @@ static const struct nla_policy vhx_nl_dev_policy[VHOSTX_A_DEV_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &vhx_nl_busypoll_range),
 	[VHOSTX_A_DEV_WEIGHT_PACKETS] = NLA_POLICY_MIN(NLA_U32, 1),
 	[VHOSTX_A_DEV_WEIGHT_BYTES] = NLA_POLICY_MIN(NLA_U32, 1),
+	[VHOSTX_A_DEV_WORKER_ID] = { .type = NLA_U32 },
+	[VHOSTX_A_DEV_WORKER_CPUS] = { .type = NLA_NUL_STRING, .len = 1024 },
 };
 
 static struct genl_family vhx_nl_family;
@@ -85,7 +88,9 @@ static int vhx_nl_put_queue(struct sk_buff *skb, struct vhx_vq *vq)
 	    nla_put_u8(skb, VHOSTX_A_QUEUE_BROKEN, vq->broken) ||
 	    nla_put_u32(skb, VHOSTX_A_QUEUE_BUSYPOLL_US,
 			vq->busyloop_timeout) ||
-	    nla_put_u8(skb, VHOSTX_A_QUEUE_LOG_USED, vq->log_used))
+	    nla_put_u8(skb, VHOSTX_A_QUEUE_LOG_USED, vq->log_used) ||
+	    (vq->worker &&
+	     nla_put_u32(skb, VHOSTX_A_QUEUE_WORKER_ID, vq->worker->id)))
 		return -EMSGSIZE;
 	if (vq->broken &&
 	    (nla_put_u32(skb, VHOSTX_A_QUEUE_BROKEN_REASON,
@@ -116,6 +121,48 @@ static int vhx_nl_put_backend(struct sk_buff *skb, struct vhx_dev *d)
 	return 0;
 }
 
+/* One VHOSTX_A_WORKER nest; dev->mutex held. */
+static int vhx_nl_put_worker(struct sk_buff *skb, struct vhx_worker *w)
+{
+	struct nlattr *nest = nla_nest_start(skb, VHOSTX_A_WORKER);
+	struct vhx_worker_info info;
+	char cpus[256];
+
+	vhx_worker_info(w, &info);
+	scnprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(vhx_worker_cpus(w)));
+	if (!nest ||
+	    nla_put_u32(skb, VHOSTX_A_WORKER_ID, w->id) ||
+	    nla_put_u32(skb, VHOSTX_A_WORKER_PID, info.pid) ||
+	    nla_put_u32(skb, VHOSTX_A_WORKER_CPU, info.cpu) ||
+	    nla_put_u64_64bit(skb, VHOSTX_A_WORKER_CPU_NS, info.cpu_ns,
+			      VHOSTX_A_WORKER_PAD) ||
+	    nla_put_string(skb, VHOSTX_A_WORKER_CPUS, cpus) ||
+	    nla_put_u32(skb, VHOSTX_A_WORKER_QUEUES, w->nattached))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vhx_nl_put_workers(struct sk_buff *skb, struct vhx_dev *d)
+{
+	struct nlattr *nest;
+	u32 id;
+
+	if (!d->mm)
+		return 0;
+	nest = nla_nest_start(skb, VHOSTX_A_DEV_WORKERS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (id = 0; id < VHX_MAX_WORKERS; id++) {
+		struct vhx_worker *w = vhx_workers_find(d, id);
+
+		if (w && vhx_nl_put_worker(skb, w))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int vhx_nl_put_dev_attrs(struct sk_buff *skb, struct vhx_dev *d)
 {
 	struct nlattr *queues;
@@ -131,7 +178,7 @@ static int vhx_nl_put_dev_attrs(struct sk_buff *skb, struct vhx_dev *d)
 	    nla_put_u32(skb, VHOSTX_A_DEV_WEIGHT_BYTES, d->weight_bytes) ||
 	    nla_put_u8(skb, VHOSTX_A_DEV_LOGGING,
 		       !!(d->features & BIT_ULL(VHOST_F_LOG_ALL))) ||
-	    vhx_nl_put_backend(skb, d))
+	    vhx_nl_put_backend(skb, d) || vhx_nl_put_workers(skb, d))
 		return -EMSGSIZE;
 	queues = nla_nest_start(skb, VHOSTX_A_DEV_QUEUES);
 	if (!queues)
@@ -265,6 +312,55 @@ static int vhx_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/*
+ * Pin one worker of a device to a CPU list, within the CPUs the owner's
+ * cpuset gave it. The worker cannot go away meanwhile: dev->mutex is held,
+ * and RESET_OWNER and close take it to end workers.
+ */
+static int vhx_nl_worker_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct vhx_worker *w;
+	cpumask_var_t cpus;
+	struct vhx_dev *d;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VHOSTX_A_DEV_WORKER_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, VHOSTX_A_DEV_WORKER_CPUS))
+		return -EINVAL;
+	if (!zalloc_cpumask_var(&cpus, GFP_KERNEL))
+		return -ENOMEM;
+	ret = cpulist_parse(nla_data(a[VHOSTX_A_DEV_WORKER_CPUS]), cpus);
+	if (ret) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[VHOSTX_A_DEV_WORKER_CPUS],
+				    "not a CPU list");
+		goto out_free;
+	}
+	mutex_lock(&vhx_devices_lock);
+	d = vhx_nl_lookup(info);
+	ret = PTR_ERR_OR_ZERO(d);
+	if (ret)
+		goto out_unlock;
+	mutex_lock(&d->mutex);
+	w = vhx_workers_find(d, nla_get_u32(a[VHOSTX_A_DEV_WORKER_ID]));
+	ret = -ENODEV;
+	if (!w) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[VHOSTX_A_DEV_WORKER_ID],
+				    "the device has no worker with this id");
+	} else {
+		ret = vhx_worker_pin(w, cpus);
+		if (ret == -EINVAL)
+			NL_SET_ERR_MSG_ATTR(info->extack, a[VHOSTX_A_DEV_WORKER_CPUS],
+					    "empty, offline, or outside the CPUs of the owner's cpuset");
+	}
+	mutex_unlock(&d->mutex);
+out_unlock:
+	mutex_unlock(&vhx_devices_lock);
+out_free:
+	free_cpumask_var(cpus);
+	return ret;
+}
+
 static const struct genl_ops vhx_nl_ops[] = {
 	{
 		.cmd = VHOSTX_CMD_DEV_GET,
@@ -274,6 +370,11 @@ static const struct genl_ops vhx_nl_ops[] = {
 	{
 		.cmd = VHOSTX_CMD_DEV_SET,
 		.doit = vhx_nl_dev_set_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VHOSTX_CMD_WORKER_SET,
+		.doit = vhx_nl_worker_set_doit,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

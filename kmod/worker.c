@@ -88,6 +88,10 @@ struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id)
 	worker = kzalloc(sizeof(*worker), GFP_KERNEL_ACCOUNT);
 	if (!worker)
 		return ERR_PTR(-ENOMEM);
+	if (!zalloc_cpumask_var(&worker->allowed, GFP_KERNEL_ACCOUNT)) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 	init_llist_head(&worker->list);
 	worker->mm = mm;
 	worker->id = id;
@@ -101,6 +105,8 @@ struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id)
 	ret = cgroup_attach_task_all(current, task);
 	if (ret)
 		goto err_stop;
+	/* Joining the cpuset set the thread's CPUs to the cpuset's. */
+	cpumask_copy(worker->allowed, task->cpus_ptr);
 	worker->task = task;
 	vhx_obj_get(VHX_OBJ_WORKER);
 	wake_up_process(task);
@@ -109,8 +115,40 @@ struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id)
 err_stop:
 	kthread_stop(task);
 err_free:
+	free_cpumask_var(worker->allowed);
 	kfree(worker);
 	return ERR_PTR(ret);
+}
+
+/*
+ * A snapshot for netlink. The thread runs meanwhile: the CPU is where it last
+ * ran and the time is what the scheduler accounted at its last update.
+ */
+void vhx_worker_info(const struct vhx_worker *worker, struct vhx_worker_info *info)
+{
+	struct task_struct *task = worker->task;
+
+	info->pid = task_pid_nr(task);
+	info->cpu = task_cpu(task);
+	info->cpu_ns = READ_ONCE(task->se.sum_exec_runtime);
+}
+
+/* The CPUs the thread may run on now. */
+const struct cpumask *vhx_worker_cpus(const struct vhx_worker *worker)
+{
+	return worker->task->cpus_ptr;
+}
+
+/*
+ * Run the thread on @cpus only: online CPUs of those the owner's cpuset gave
+ * it, else -EINVAL and nothing changes.
+ */
+int vhx_worker_pin(struct vhx_worker *worker, const struct cpumask *cpus)
+{
+	if (cpumask_empty(cpus) || !cpumask_subset(cpus, worker->allowed) ||
+	    !cpumask_subset(cpus, cpu_online_mask))
+		return -EINVAL;
+	return set_cpus_allowed_ptr(worker->task, cpus);
 }
 
 struct vhx_flush {
@@ -148,6 +186,7 @@ void vhx_worker_destroy(struct vhx_worker *worker)
 	kthread_stop(worker->task);
 	vhx_obj_put(VHX_OBJ_WORKER);
 	WARN_ON(!llist_empty(&worker->list));
+	free_cpumask_var(worker->allowed);
 	kfree(worker);
 }
 

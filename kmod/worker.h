@@ -9,6 +9,7 @@
 #ifndef _VHX_WORKER_H
 #define _VHX_WORKER_H
 
+#include <linux/cpumask.h>
 #include <linux/llist.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -34,6 +35,18 @@ struct vhx_worker {
 	struct mm_struct *mm;		/* owner's mm; the caller holds a reference */
 	u32 id;
 	unsigned int nattached;
+	/*
+	 * The CPUs the owner's cpuset gave the thread when it joined the
+	 * owner's cgroups: what pinning (vhx_worker_pin) may choose from.
+	 */
+	cpumask_var_t allowed;
+};
+
+/* What netlink shows of a worker. */
+struct vhx_worker_info {
+	pid_t pid;
+	unsigned int cpu;	/* the CPU it last ran on */
+	u64 cpu_ns;		/* CPU time used */
 };
 
 /* A wait-queue hook that queues @work when @file signals any of @mask. */
@@ -73,6 +86,9 @@ static inline bool vhx_worker_has_work(struct vhx_worker *worker)
 struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id);
 void vhx_worker_destroy(struct vhx_worker *worker);
 void vhx_worker_flush(struct vhx_worker *worker);
+void vhx_worker_info(const struct vhx_worker *worker, struct vhx_worker_info *info);
+const struct cpumask *vhx_worker_cpus(const struct vhx_worker *worker);
+int vhx_worker_pin(struct vhx_worker *worker, const struct cpumask *cpus);
 
 void vhx_poll_init(struct vhx_poll *poll, struct vhx_worker *worker,
 		   struct vhx_work *work, __poll_t mask);

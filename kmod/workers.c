@@ -81,7 +81,8 @@ void vhx_workers_flush(struct vhx_dev *d)
 			vhx_worker_flush(d->workers[i]);
 }
 
-static struct vhx_worker *vhx_workers_find(struct vhx_dev *d, u32 id)
+/* Worker @id of @d, or NULL. dev->mutex held. */
+struct vhx_worker *vhx_workers_find(struct vhx_dev *d, u32 id)
 {
 	if (id >= VHX_MAX_WORKERS)
 		return NULL;

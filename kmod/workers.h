@@ -10,6 +10,7 @@ struct vhx_dev;
 int vhx_workers_start(struct vhx_dev *d, struct mm_struct *mm);
 void vhx_workers_stop(struct vhx_dev *d);
 void vhx_workers_flush(struct vhx_dev *d);
+struct vhx_worker *vhx_workers_find(struct vhx_dev *d, u32 id);
 long vhx_workers_ioctl(struct vhx_dev *d, unsigned int ioctl,
 		       void __user *argp);
 

@@ -18,6 +18,9 @@
  * VHOSTX_CMD_DEV_GET    do: one device (VHOSTX_A_DEV_ID); dump: every device.
  * VHOSTX_CMD_DEV_SET    needs CAP_NET_ADMIN: busy-poll timeout and per-run
  *                       weights of one device (VHOSTX_A_DEV_ID).
+ * VHOSTX_CMD_WORKER_SET needs CAP_NET_ADMIN: the CPUs one worker
+ *                       (VHOSTX_A_DEV_WORKER_ID) of a device may run on
+ *                       (VHOSTX_A_DEV_WORKER_CPUS), within the owner's.
  * VHOSTX_CMD_QUEUE_BROKEN  notification on VHOSTX_MCGRP_EVENTS when a queue
  *                       is stopped by a malformed ring.
  */
@@ -30,6 +33,7 @@ enum {
 	VHOSTX_CMD_DEV_GET,
 	VHOSTX_CMD_DEV_SET,
 	VHOSTX_CMD_QUEUE_BROKEN,
+	VHOSTX_CMD_WORKER_SET,
 	__VHOSTX_CMD_MAX,
 };
 #define VHOSTX_CMD_MAX (__VHOSTX_CMD_MAX - 1)
@@ -48,6 +52,9 @@ enum {
 	VHOSTX_A_DEV_WEIGHT_BYTES,	/* u32, bytes per run before requeue */
 	VHOSTX_A_DEV_PAD,
 	VHOSTX_A_DEV_LOGGING,		/* u8: dirty logging on (VHOST_F_LOG_ALL) */
+	VHOSTX_A_DEV_WORKERS,		/* nest of VHOSTX_A_WORKER, one per worker */
+	VHOSTX_A_DEV_WORKER_ID,		/* u32: the worker WORKER_SET changes */
+	VHOSTX_A_DEV_WORKER_CPUS,	/* string, a CPU list ("0-3,8"): its affinity */
 	__VHOSTX_A_DEV_MAX,
 };
 #define VHOSTX_A_DEV_MAX (__VHOSTX_A_DEV_MAX - 1)
@@ -74,9 +81,30 @@ enum {
 	VHOSTX_A_QUEUE_DEV_ID,		/* u32, in VHOSTX_CMD_QUEUE_BROKEN */
 	VHOSTX_A_QUEUE_PAD,
 	VHOSTX_A_QUEUE_LOG_USED,	/* u8: used ring writes logged (VHOST_VRING_F_LOG) */
+	VHOSTX_A_QUEUE_WORKER_ID,	/* u32: the worker that runs the queue */
 	__VHOSTX_A_QUEUE_MAX,
 };
 #define VHOSTX_A_QUEUE_MAX (__VHOSTX_A_QUEUE_MAX - 1)
+
+/* VHOSTX_A_DEV_WORKERS holds one VHOSTX_A_WORKER nest per worker. */
+enum {
+	VHOSTX_A_WORKERS_UNSPEC,
+	VHOSTX_A_WORKER,		/* nest of VHOSTX_A_WORKER_* */
+	__VHOSTX_A_WORKERS_MAX,
+};
+
+enum {
+	VHOSTX_A_WORKER_UNSPEC,
+	VHOSTX_A_WORKER_ID,		/* u32: VHOST_NEW_WORKER's id; 0 from SET_OWNER */
+	VHOSTX_A_WORKER_PID,		/* u32: the kernel thread's pid */
+	VHOSTX_A_WORKER_CPU,		/* u32: the CPU it last ran on */
+	VHOSTX_A_WORKER_CPU_NS,		/* u64: CPU time it has used, ns */
+	VHOSTX_A_WORKER_CPUS,		/* string: CPUs it may run on, a CPU list */
+	VHOSTX_A_WORKER_QUEUES,		/* u32: how many queues it runs */
+	VHOSTX_A_WORKER_PAD,
+	__VHOSTX_A_WORKER_MAX,
+};
+#define VHOSTX_A_WORKER_MAX (__VHOSTX_A_WORKER_MAX - 1)
 
 /* Why a queue stopped (VHOSTX_A_QUEUE_BROKEN_REASON). Stable ABI. */
 enum vhostx_broken_reason {
