@@ -86,6 +86,55 @@ DevSettings parse_settings(const std::vector<std::string> &words)
 	return s;
 }
 
+std::string parse_cpu_list(std::string_view name, std::string_view text)
+{
+	constexpr unsigned kMaxCpu = 8191;
+	auto bad = [&](const std::string &why) {
+		return UsageError(std::string(name) + ": " + squote(text) + " " + why);
+	};
+	if (text.empty())
+		throw bad("is not a CPU list (e.g. 2 or 0-3,8)");
+	std::size_t pos = 0;
+	while (pos <= text.size()) {
+		std::size_t end = text.find(',', pos);
+		std::string_view part = text.substr(pos, end == std::string_view::npos ? end : end - pos);
+		std::size_t dash = part.find('-');
+		std::string_view a = part.substr(0, dash);
+		std::string_view b = dash == std::string_view::npos ? a : part.substr(dash + 1);
+		unsigned lo = 0, hi = 0;
+		auto num = [&](std::string_view s, unsigned &v) {
+			auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+			return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+		};
+		if (!num(a, lo) || !num(b, hi))
+			throw bad("is not a CPU list (e.g. 2 or 0-3,8)");
+		if (lo > hi)
+			throw bad("has a range that runs backwards");
+		if (hi > kMaxCpu)
+			throw bad("names a CPU above " + std::to_string(kMaxCpu));
+		if (end == std::string_view::npos)
+			break;
+		pos = end + 1;
+	}
+	return std::string(text);
+}
+
+SetRequest parse_set(const std::vector<std::string> &words)
+{
+	SetRequest r;
+	if (words.empty() || words[0] != "worker") {
+		r.dev = parse_settings(words);
+		return r;
+	}
+	if (words.size() != 4 || words[2] != "cpus")
+		throw UsageError("set: worker W cpus LIST (e.g. worker 1 cpus 2-3), on its own");
+	WorkerPin pin;
+	pin.worker = parse_u32("worker", words[1]);
+	pin.cpus = parse_cpu_list("cpus", words[3]);
+	r.pin = pin;
+	return r;
+}
+
 std::string parse_mac(std::string_view text)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -281,12 +330,24 @@ int cmd_monitor(const Options &opt, std::ostream &out, const Env &env)
 	return 0;
 }
 
+// "set ID ..." or, iproute2's way, "set dev ID ...".
 int cmd_set(const Options &opt, const Env &env)
 {
-	uint32_t id = parse_u32("ID", opt.id);
-	DevSettings s = parse_settings(opt.settings);
+	std::string id_text = opt.id;
+	std::vector<std::string> words = opt.settings;
+	if (id_text == "dev") {
+		if (words.empty())
+			throw UsageError("set dev: missing device id");
+		id_text = words.front();
+		words.erase(words.begin());
+	}
+	uint32_t id = parse_u32("ID", id_text);
+	SetRequest r = parse_set(words);
 	auto api = env.connect();
-	api->set_device(id, s);
+	if (r.pin)
+		api->set_worker(id, *r.pin);
+	else
+		api->set_device(id, r.dev);
 	return 0;
 }
 
@@ -451,7 +512,8 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
 	CLI::App *set = app.add_subcommand("set", "change a device's settings (needs CAP_NET_ADMIN)");
 	set->add_option("ID", opt.id, "device id (see dev list)")->required()->type_name("");
 	set->add_option("SETTINGS", opt.settings,
-			"busypoll-us N | weight-packets N | weight-bytes N, one or more")
+			"busypoll-us N | weight-packets N | weight-bytes N, one or more; "
+			"or worker W cpus LIST")
 		->type_name("");
 
 	CLI::App *monitor = app.add_subcommand(

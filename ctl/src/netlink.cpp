@@ -105,6 +105,7 @@ const Policy<VHOSTX_A_DEV_MAX + 1> &dev_policy()
 		p[VHOSTX_A_DEV_WEIGHT_PACKETS].type = NLA_U32;
 		p[VHOSTX_A_DEV_WEIGHT_BYTES].type = NLA_U32;
 		p[VHOSTX_A_DEV_LOGGING].type = NLA_U8;
+		p[VHOSTX_A_DEV_WORKERS].type = NLA_NESTED;
 		return p;
 	}();
 	return p;
@@ -126,6 +127,22 @@ const Policy<VHOSTX_A_QUEUE_MAX + 1> &queue_policy()
 		p[VHOSTX_A_QUEUE_STATS].type = NLA_NESTED;
 		p[VHOSTX_A_QUEUE_DEV_ID].type = NLA_U32;
 		p[VHOSTX_A_QUEUE_LOG_USED].type = NLA_U8;
+		p[VHOSTX_A_QUEUE_WORKER_ID].type = NLA_U32;
+		return p;
+	}();
+	return p;
+}
+
+const Policy<VHOSTX_A_WORKER_MAX + 1> &worker_policy()
+{
+	static const auto p = [] {
+		Policy<VHOSTX_A_WORKER_MAX + 1> p{};
+		p[VHOSTX_A_WORKER_ID].type = NLA_U32;
+		p[VHOSTX_A_WORKER_PID].type = NLA_U32;
+		p[VHOSTX_A_WORKER_CPU].type = NLA_U32;
+		p[VHOSTX_A_WORKER_CPU_NS].type = NLA_U64;
+		p[VHOSTX_A_WORKER_CPUS].type = NLA_STRING;
+		p[VHOSTX_A_WORKER_QUEUES].type = NLA_U32;
 		return p;
 	}();
 	return p;
@@ -167,6 +184,8 @@ QueueInfo parse_queue(nlattr *nest, const std::string &op)
 	// Absent from modules without dirty logging: not logged.
 	if (tb[VHOSTX_A_QUEUE_LOG_USED])
 		q.log_used = nla_get_u8(tb[VHOSTX_A_QUEUE_LOG_USED]) != 0;
+	if (tb[VHOSTX_A_QUEUE_WORKER_ID])
+		q.worker_id = nla_get_u32(tb[VHOSTX_A_QUEUE_WORKER_ID]);
 	if (nlattr *stats = tb[VHOSTX_A_QUEUE_STATS]) {
 		nlattr *a;
 		int rem;
@@ -182,6 +201,29 @@ QueueInfo parse_queue(nlattr *nest, const std::string &op)
 			malformed(op, "a counter overruns the stats nest");
 	}
 	return q;
+}
+
+WorkerInfo parse_worker(nlattr *nest, const std::string &op)
+{
+	std::array<nlattr *, VHOSTX_A_WORKER_MAX + 1> tb{};
+	int err = nla_parse_nested(tb.data(), VHOSTX_A_WORKER_MAX, nest, worker_policy().data());
+	if (err < 0)
+		malformed(op, std::string("worker: ") + nl_geterror(err));
+	if (!tb[VHOSTX_A_WORKER_ID] || !tb[VHOSTX_A_WORKER_PID])
+		malformed(op, "worker without an id or a pid");
+
+	WorkerInfo w;
+	w.id = nla_get_u32(tb[VHOSTX_A_WORKER_ID]);
+	w.pid = nla_get_u32(tb[VHOSTX_A_WORKER_PID]);
+	if (tb[VHOSTX_A_WORKER_CPU])
+		w.cpu = nla_get_u32(tb[VHOSTX_A_WORKER_CPU]);
+	if (tb[VHOSTX_A_WORKER_CPU_NS])
+		w.cpu_ns = nla_get_u64(tb[VHOSTX_A_WORKER_CPU_NS]);
+	if (tb[VHOSTX_A_WORKER_CPUS])
+		w.cpus = get_string(tb[VHOSTX_A_WORKER_CPUS]);
+	if (tb[VHOSTX_A_WORKER_QUEUES])
+		w.queues = nla_get_u32(tb[VHOSTX_A_WORKER_QUEUES]);
+	return w;
 }
 
 } // namespace
@@ -227,6 +269,17 @@ DevInfo parse_dev(Bytes bytes)
 		}
 		if (rem >= NLA_HDRLEN)
 			malformed(op, "a queue overruns the queues nest");
+	}
+	// Absent without an owner, and from modules without workers.
+	if (nlattr *workers = tb[VHOSTX_A_DEV_WORKERS]) {
+		nlattr *a;
+		int rem;
+		nla_for_each_nested(a, workers, rem) {
+			if (nla_type(a) == VHOSTX_A_WORKER)
+				d.workers.push_back(parse_worker(a, op));
+		}
+		if (rem >= NLA_HDRLEN)
+			malformed(op, "a worker overruns the workers nest");
 	}
 	return d;
 }
@@ -337,7 +390,7 @@ std::string_view dev_attr_name(int type)
 	static constexpr std::array<std::string_view, VHOSTX_A_DEV_MAX + 1> names = {
 		"",	       "id",	      "owner-pid",   "features",       "backend-ifindex",
 		"backend-ifname", "queues", "busypoll-us", "weight-packets", "weight-bytes",
-		"pad",	       "logging",
+		"pad",	       "logging",    "workers",	    "worker-id",      "worker-cpus",
 	};
 	static_assert(!names.back().empty(), "a device attribute without a name");
 	return type >= 0 && type < static_cast<int>(names.size()) ? names[type] : "";
@@ -554,6 +607,12 @@ std::optional<QueueBrokenEvent> Api::next_event(int)
 	throw SysError(EOPNOTSUPP, "receive " VHOSTX_GENL_NAME " events");
 }
 
+void Api::set_worker(uint32_t id, const WorkerPin &pin)
+{
+	throw SysError(EOPNOTSUPP, "pin worker " + std::to_string(pin.worker) + " of device " +
+					   std::to_string(id));
+}
+
 Client::Client()
 {
 	sock_ = connect_genl("connect generic netlink");
@@ -653,6 +712,18 @@ void Client::set_device(uint32_t id, const DevSettings &s)
 		put_u32(msg.get(), VHOSTX_A_DEV_WEIGHT_PACKETS, *s.weight_packets, op);
 	if (s.weight_bytes)
 		put_u32(msg.get(), VHOSTX_A_DEV_WEIGHT_BYTES, *s.weight_bytes, op);
+	transact(msg.get(), op, false);
+}
+
+void Client::set_worker(uint32_t id, const WorkerPin &pin)
+{
+	const std::string op = "pin worker " + std::to_string(pin.worker) + " of device " +
+			       std::to_string(id) + " to CPUs " + pin.cpus;
+	MsgPtr msg = new_request(family_, VHOSTX_CMD_WORKER_SET, 0, op);
+	put_u32(msg.get(), VHOSTX_A_DEV_ID, id, op);
+	put_u32(msg.get(), VHOSTX_A_DEV_WORKER_ID, pin.worker, op);
+	if (int err = nla_put_string(msg.get(), VHOSTX_A_DEV_WORKER_CPUS, pin.cpus.c_str()); err < 0)
+		throw_nl(err, op);
 	transact(msg.get(), op, false);
 }
 

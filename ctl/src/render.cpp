@@ -205,20 +205,42 @@ void dev_detail(std::ostream &out, const DevInfo &d)
 
 	if (d.queues.empty())
 		return;
-	Table q({{"QUEUE"},
-		 {"NUM", A::right},
-		 {"LAST_AVAIL", A::right},
-		 {"USED_IDX", A::right},
-		 {"ENABLED"},
-		 {"LOG_USED"},
-		 {"BUSYPOLL_US", A::right},
-		 {"STATE"}});
-	for (const auto &vq : d.queues)
-		q.add({queue_name(vq.index), num(vq.num), num(vq.last_avail), num(vq.used_idx),
-		       vq.enabled ? "yes" : "no", vq.log_used ? "yes" : "no", num(vq.busypoll_us),
-		       queue_state(vq)});
+	// The WORKER column only when the module says (an owner, workers).
+	const bool workers = !d.workers.empty();
+	std::vector<Table::Column> cols{{"QUEUE"},	      {"NUM", A::right},
+					{"LAST_AVAIL", A::right}, {"USED_IDX", A::right},
+					{"ENABLED"},	      {"LOG_USED"},
+					{"BUSYPOLL_US", A::right}};
+	if (workers)
+		cols.push_back({"WORKER", A::right});
+	cols.push_back({"STATE"});
+	Table q(std::move(cols));
+	for (const auto &vq : d.queues) {
+		std::vector<std::string> row{queue_name(vq.index),	num(vq.num),
+					     num(vq.last_avail),	num(vq.used_idx),
+					     vq.enabled ? "yes" : "no", vq.log_used ? "yes" : "no",
+					     num(vq.busypoll_us)};
+		if (workers)
+			row.push_back(vq.worker_id ? num(*vq.worker_id) : "-");
+		row.push_back(queue_state(vq));
+		q.add(std::move(row));
+	}
 	out << '\n';
 	q.print(out, "  ");
+
+	if (d.workers.empty())
+		return;
+	Table w({{"WORKER", A::right},
+		 {"PID", A::right},
+		 {"QUEUES", A::right},
+		 {"CPU", A::right},
+		 {"CPU_MS", A::right},
+		 {"CPUS"}});
+	for (const auto &wk : d.workers)
+		w.add({num(wk.id), num(wk.pid), num(wk.queues), num(wk.cpu), num(wk.cpu_ns / 1000000),
+		       wk.cpus});
+	out << '\n';
+	w.print(out, "  ");
 }
 
 void dev_json(std::ostream &out, const std::vector<DevInfo> &devs)
@@ -251,11 +273,28 @@ void dev_json(std::ostream &out, const std::vector<DevInfo> &devs)
 			w.key("broken_reason").value(broken_reason_name(q.broken_reason));
 			json_optional(w, "broken_text", q.broken_text);
 			w.key("busypoll_us").value(q.busypoll_us);
+			if (q.worker_id)
+				w.key("worker").value(*q.worker_id);
 			w.key("counters");
 			json_counters(w, q.counters);
 			w.end_object();
 		}
 		w.end_array();
+		// Present with an owner on modules that have workers.
+		if (!d.workers.empty())
+			w.key("workers").begin_array();
+		for (const auto &wk : d.workers) {
+			w.begin_object();
+			w.key("id").value(wk.id);
+			w.key("pid").value(wk.pid);
+			w.key("queues").value(wk.queues);
+			w.key("cpu").value(wk.cpu);
+			w.key("cpu_ns").value(wk.cpu_ns);
+			w.key("cpus").value(wk.cpus);
+			w.end_object();
+		}
+		if (!d.workers.empty())
+			w.end_array();
 		w.end_object();
 	}
 	w.end_array();

@@ -88,6 +88,8 @@ inline std::vector<uint8_t> encode_dev(const vhostx::DevInfo &d, int flags = 0,
 		nla_put_u32(m, VHOSTX_A_QUEUE_BUSYPOLL_US, q.busypoll_us);
 		if (logging)
 			nla_put_u8(m, VHOSTX_A_QUEUE_LOG_USED, q.log_used);
+		if (q.worker_id)
+			nla_put_u32(m, VHOSTX_A_QUEUE_WORKER_ID, *q.worker_id);
 		if (q.broken) {
 			nla_put_u32(m, VHOSTX_A_QUEUE_BROKEN_REASON, q.broken_reason);
 			nla_put_string(m, VHOSTX_A_QUEUE_BROKEN_TEXT, q.broken_text.c_str());
@@ -99,6 +101,20 @@ inline std::vector<uint8_t> encode_dev(const vhostx::DevInfo &d, int flags = 0,
 		nla_nest_end(m, nest);
 	}
 	nla_nest_end(m, queues);
+	if (!d.workers.empty()) {
+		nlattr *workers = nla_nest_start(m, VHOSTX_A_DEV_WORKERS);
+		for (const auto &w : d.workers) {
+			nlattr *nest = nla_nest_start(m, VHOSTX_A_WORKER);
+			nla_put_u32(m, VHOSTX_A_WORKER_ID, w.id);
+			nla_put_u32(m, VHOSTX_A_WORKER_PID, w.pid);
+			nla_put_u32(m, VHOSTX_A_WORKER_CPU, w.cpu);
+			nla_put_u64(m, VHOSTX_A_WORKER_CPU_NS, w.cpu_ns);
+			nla_put_string(m, VHOSTX_A_WORKER_CPUS, w.cpus.c_str());
+			nla_put_u32(m, VHOSTX_A_WORKER_QUEUES, w.queues);
+			nla_nest_end(m, nest);
+		}
+		nla_nest_end(m, workers);
+	}
 	return bytes_of(m);
 }
 

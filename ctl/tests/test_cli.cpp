@@ -23,6 +23,7 @@ struct Fake {
 	int connects = 0;
 	std::vector<std::string> calls;
 	std::optional<DevSettings> settings;
+	std::optional<WorkerPin> pin;
 	double clock = 100.0;
 	std::vector<double> sleeps;
 
@@ -62,6 +63,13 @@ public:
 		if (f_.fail)
 			throw *f_.fail;
 		f_.settings = s;
+	}
+	void set_worker(uint32_t id, const WorkerPin &pin) override
+	{
+		f_.calls.push_back("pin " + std::to_string(id));
+		if (f_.fail)
+			throw *f_.fail;
+		f_.pin = pin;
 	}
 
 private:
@@ -369,6 +377,51 @@ TEST_CASE("set sends only the given settings")
 	CHECK(g.calls == std::vector<std::string>{"set 0"});
 	REQUIRE(g.settings);
 	CHECK(g.settings->weight_packets == 1u);
+}
+
+TEST_CASE("set dev ID worker W cpus LIST pins a worker")
+{
+	Fake f;
+	auto r = run({"set", "dev", "3", "worker", "1", "cpus", "2-3,6"}, f);
+	CHECK(r.rc == 0);
+	CHECK(r.err.empty());
+	CHECK(f.calls == std::vector<std::string>{"pin 3"});
+	REQUIRE(f.pin);
+	CHECK(f.pin->worker == 1u);
+	CHECK(f.pin->cpus == "2-3,6");
+
+	Fake g;
+	run({"set", "4", "worker", "0", "cpus", "1"}, g);
+	CHECK(g.calls == std::vector<std::string>{"pin 4"});
+
+	Fake h;
+	run({"set", "dev", "5", "busypoll-us", "10"}, h);
+	CHECK(h.calls == std::vector<std::string>{"set 5"});
+}
+
+TEST_CASE("set worker: every argument error")
+{
+	check_usage({"set", "dev"}, "set dev: missing device id");
+	check_usage({"set", "dev", "x", "worker", "1", "cpus", "1"}, "ID: 'x' is not a number");
+	check_usage({"set", "3", "worker", "1"}, "set: worker W cpus LIST (e.g. worker 1 cpus 2-3), on its own");
+	check_usage({"set", "3", "worker", "1", "cpus", "1", "busypoll-us", "2"},
+		    "set: worker W cpus LIST (e.g. worker 1 cpus 2-3), on its own");
+	check_usage({"set", "3", "worker", "a", "cpus", "1"}, "worker: 'a' is not a number");
+	check_usage({"set", "3", "worker", "1", "cpus", "x"}, "cpus: 'x' is not a CPU list (e.g. 2 or 0-3,8)");
+	check_usage({"set", "3", "worker", "1", "cpus", "3-1"}, "cpus: '3-1' has a range that runs backwards");
+	check_usage({"set", "3", "worker", "1", "cpus", "1,,2"}, "cpus: '1,,2' is not a CPU list (e.g. 2 or 0-3,8)");
+	check_usage({"set", "3", "worker", "1", "cpus", "9000"}, "cpus: '9000' names a CPU above 8191");
+}
+
+TEST_CASE("parse_cpu_list takes the kernel's CPU list format")
+{
+	CHECK(cli::parse_cpu_list("cpus", "0") == "0");
+	CHECK(cli::parse_cpu_list("cpus", "0-3,8,10-11") == "0-3,8,10-11");
+	CHECK_THROWS_AS(cli::parse_cpu_list("cpus", ""), cli::UsageError);
+	CHECK_THROWS_AS(cli::parse_cpu_list("cpus", "1-"), cli::UsageError);
+	CHECK_THROWS_AS(cli::parse_cpu_list("cpus", ",1"), cli::UsageError);
+	CHECK_THROWS_AS(cli::parse_cpu_list("cpus", "1,"), cli::UsageError);
+	CHECK_THROWS_AS(cli::parse_cpu_list("cpus", "-1"), cli::UsageError);
 }
 
 TEST_CASE("kernel errors: what failed and why, exit 1")

@@ -396,3 +396,25 @@ TEST_CASE("parse_dev reads a recorded device with backend, traffic and a broken 
 	CHECK_FALSE(tx.log_used);
 	CHECK(tx.counters[VHOSTX_CNT_LOG_PAGES] == 0);
 }
+
+TEST_CASE("parse_dev reads the workers and each queue's worker")
+{
+	DevInfo d = testing::sample_devices()[0];
+	d.queues[0].worker_id = 1;
+	d.queues[1].worker_id = 0;
+	d.workers = {{0, 4242, 1, 12345678, "0-1", 1}, {1, 4243, 0, 99, "1", 1}};
+	DevInfo got = parse_dev(testing::encode_dev(d));
+	CHECK(got == d);
+	CHECK(got.workers.size() == 2);
+	CHECK(got.workers[1].cpus == "1");
+	CHECK(got.queues[0].worker_id == 1u);
+}
+
+TEST_CASE("parse_dev without workers (no owner, or an older module): none")
+{
+	DevInfo d = testing::sample_devices()[0];
+	DevInfo got = parse_dev(testing::encode_dev(d));
+	CHECK(got.workers.empty());
+	for (const auto &q : got.queues)
+		CHECK_FALSE(q.worker_id);
+}

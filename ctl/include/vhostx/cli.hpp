@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,15 @@ uint32_t parse_u32(std::string_view name, std::string_view text);
 double parse_seconds(std::string_view name, std::string_view text);
 // "busypoll-us N weight-packets N weight-bytes N", any subset, any order.
 DevSettings parse_settings(const std::vector<std::string> &words);
+// A CPU list as the kernel writes it: "3", "0-3", "0-3,8,10-11"; ascending
+// ranges, CPUs below 8192. Returned as given.
+std::string parse_cpu_list(std::string_view name, std::string_view text);
+// What `set` changes: device settings, or "worker W cpus LIST", not both.
+struct SetRequest {
+	DevSettings dev;
+	std::optional<WorkerPin> pin;
+};
+SetRequest parse_set(const std::vector<std::string> &words);
 // A unicast MAC address "52:54:00:12:34:56", returned in lower case.
 std::string parse_mac(std::string_view text);
 // attach --queues: 1 to attach::kMaxQueues.

@@ -45,8 +45,23 @@ struct QueueInfo {
 	bool log_used = false;		// used ring writes dirty-logged (VHOST_VRING_F_LOG);
 					// false from modules without dirty logging
 	Counters counters{};
+	std::optional<uint32_t> worker_id; // the worker that runs it; absent without
+					   // an owner, or from modules without workers
 
 	bool operator==(const QueueInfo &) const = default;
+};
+
+// One of a device's workers (kernel threads): 0 from SET_OWNER, others from
+// VHOST_NEW_WORKER.
+struct WorkerInfo {
+	uint32_t id = 0;
+	uint32_t pid = 0;		// the thread's pid
+	uint32_t cpu = 0;		// the CPU it last ran on
+	uint64_t cpu_ns = 0;		// CPU time used
+	std::string cpus;		// CPUs it may run on, a CPU list ("0-3,8")
+	uint32_t queues = 0;		// queues it runs
+
+	bool operator==(const WorkerInfo &) const = default;
 };
 
 struct DevInfo {
@@ -61,6 +76,7 @@ struct DevInfo {
 	uint32_t weight_packets = 0;
 	uint32_t weight_bytes = 0;
 	std::vector<QueueInfo> queues;
+	std::vector<WorkerInfo> workers; // empty without an owner
 
 	bool operator==(const DevInfo &) const = default;
 };
@@ -73,6 +89,14 @@ struct DevSettings {
 
 	bool empty() const noexcept { return !busypoll_us && !weight_packets && !weight_bytes; }
 	bool operator==(const DevSettings &) const = default;
+};
+
+// VHOSTX_CMD_WORKER_SET: the CPUs one worker may run on.
+struct WorkerPin {
+	uint32_t worker = 0;
+	std::string cpus;		// a CPU list, "0-3,8"
+
+	bool operator==(const WorkerPin &) const = default;
 };
 
 // VHOSTX_CMD_QUEUE_BROKEN, multicast on the "events" group.

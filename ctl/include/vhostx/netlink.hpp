@@ -74,6 +74,8 @@ public:
 	virtual std::vector<DevInfo> dump_devices() = 0;
 	virtual DevInfo get_device(uint32_t id) = 0;
 	virtual void set_device(uint32_t id, const DevSettings &settings) = 0;
+	// VHOSTX_CMD_WORKER_SET. The default throws SysError(EOPNOTSUPP).
+	virtual void set_worker(uint32_t id, const WorkerPin &pin);
 	// VHOSTX_CMD_QUEUE_BROKEN notifications (vhostxctl monitor): join the
 	// "events" group, then take them one by one; nullopt when timeout_ms
 	// passed without one (never with -1). Implementations that cannot
@@ -113,6 +115,7 @@ public:
 	std::vector<DevInfo> dump_devices() override;
 	DevInfo get_device(uint32_t id) override;
 	void set_device(uint32_t id, const DevSettings &settings) override;
+	void set_worker(uint32_t id, const WorkerPin &pin) override;
 
 	// Join the "events" multicast group (on a socket of its own, so requests
 	// and notifications never mix). Idempotent.
