@@ -154,8 +154,8 @@ inline std::vector<vhostx::DevInfo> sample_devices()
 	a.busypoll_us = 50;
 	a.weight_packets = 256;
 	a.weight_bytes = 524288;
-	QueueInfo rx{0, 256, 1000, 1000, true, false, 0, "", 50, true, counters_from(100)};
-	QueueInfo tx{1, 256, 2000, 1999, true, false, 0, "", 50, true, counters_from(1000000)};
+	QueueInfo rx{0, 256, 1000, 1000, true, false, 0, "", 50, true, counters_from(100), {}};
+	QueueInfo tx{1, 256, 2000, 1999, true, false, 0, "", 50, true, counters_from(1000000), {}};
 	a.queues = {rx, tx};
 
 	DevInfo b;
@@ -166,9 +166,9 @@ inline std::vector<vhostx::DevInfo> sample_devices()
 	b.backend_ifname = "tap1";
 	b.weight_packets = 64;
 	b.weight_bytes = 65536;
-	QueueInfo rx2{0, 128, 5, 5, true, false, 0, "", 0, false, {}};
+	QueueInfo rx2{0, 128, 5, 5, true, false, 0, "", 0, false, {}, {}};
 	QueueInfo tx2{1, 128, 17, 16, true, true, VHOSTX_BROKEN_HEAD, "head index out of range", 0,
-		      false, {}};
+		      false, {}, {}};
 	tx2.counters[VHOSTX_CNT_ERR_RING] = 1;
 	b.queues = {rx2, tx2};
 	return {a, b};
