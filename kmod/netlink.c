@@ -332,8 +332,13 @@ static int vhx_nl_worker_set_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	ret = cpulist_parse(nla_data(a[VHOSTX_A_DEV_WORKER_CPUS]), cpus);
 	if (ret) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a[VHOSTX_A_DEV_WORKER_CPUS],
-				    "not a CPU list");
+		if (ret == -ERANGE)
+			NL_SET_ERR_MSG_ATTR(info->extack, a[VHOSTX_A_DEV_WORKER_CPUS],
+					    "names a CPU this machine does not have");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, a[VHOSTX_A_DEV_WORKER_CPUS],
+					    "not a CPU list");
+		ret = -EINVAL;
 		goto out_free;
 	}
 	mutex_lock(&vhx_devices_lock);

@@ -182,6 +182,9 @@ std::string describe(const SysError &e)
 	switch (e.err()) {
 	case ENODEV:
 		reason = "no such device";
+		// A worker missing, not the device: say so.
+		if (e.detail().find("worker") != std::string::npos)
+			reason += " (" + e.detail() + ")";
 		break;
 	case EPERM:
 	case EACCES:

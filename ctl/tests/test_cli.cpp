@@ -399,6 +399,16 @@ TEST_CASE("set dev ID worker W cpus LIST pins a worker")
 	CHECK(h.calls == std::vector<std::string>{"set 5"});
 }
 
+TEST_CASE("describe: ENODEV for a missing worker says so")
+{
+	SysError e(ENODEV, "pin worker 7 of device 1 to CPUs 0", "No such device",
+		   "worker-id: the device has no worker with this id");
+	CHECK(cli::describe(e) == "pin worker 7 of device 1 to CPUs 0: no such device "
+				  "(worker-id: the device has no worker with this id)");
+	SysError d(ENODEV, "get device 9", "No such device", "id: no vhostx device with this id");
+	CHECK(cli::describe(d) == "get device 9: no such device");
+}
+
 TEST_CASE("set worker: every argument error")
 {
 	check_usage({"set", "dev"}, "set dev: missing device id");

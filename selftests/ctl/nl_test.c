@@ -37,10 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/vhost.h>
 #include <linux/vhostx.h>
 
 #include "guestdrv.h"
@@ -806,6 +808,48 @@ static int cmd_open(unsigned int n)
 	return r;
 }
 
+#ifndef VHOST_NEW_WORKER
+struct vhost_worker_state {
+	unsigned int worker_id;
+};
+
+struct vhost_vring_worker {
+	unsigned int index;
+	unsigned int worker_id;
+};
+
+#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
+#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
+#endif
+
+/*
+ * One owned device with two workers: a new one (id 1) for the RX queue, TX
+ * left on worker 0. Held until standard input closes.
+ */
+static int cmd_workers(void)
+{
+	struct vhost_worker_state st = { 0 };
+	struct vhost_vring_worker vw = { .index = 0 };
+	int fd = open(g_devpath, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail("open %s: %s", g_devpath, strerror(errno));
+	if (ioctl(fd, VHOST_SET_OWNER) < 0 || ioctl(fd, VHOST_NEW_WORKER, &st) < 0) {
+		close(fd);
+		return fail("SET_OWNER, NEW_WORKER: %s", strerror(errno));
+	}
+	vw.worker_id = st.worker_id;
+	if (ioctl(fd, VHOST_ATTACH_VRING_WORKER, &vw) < 0) {
+		close(fd);
+		return fail("ATTACH_VRING_WORKER rx %u: %s", st.worker_id, strerror(errno));
+	}
+	printf("owner=%d worker=%u\n", getpid(), st.worker_id);
+	ready_and_hold();
+	close(fd);
+	printf("done\n");
+	return 0;
+}
+
 /* ---- one device with a tap, as a guest uses it ---- */
 
 struct nt {
@@ -1350,7 +1394,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: nl_test [--dev PATH] family | dump | malformed list|NAME | open N |\n"
 		"               traffic [--tx N] [--rx N] [--size S|mixed|big] [--num R] [--window W]\n"
-		"                       [--no-event-idx] | hostile\n");
+		"                       [--no-event-idx] | hostile | workers\n");
 	exit(2);
 }
 
@@ -1377,6 +1421,8 @@ int main(int argc, char **argv)
 		return cmd_traffic(argc - a - 1, argv + a + 1);
 	if (!strcmp(argv[a], "hostile"))
 		return cmd_hostile();
+	if (!strcmp(argv[a], "workers"))
+		return cmd_workers();
 	usage();
 	return 2;
 }

@@ -341,6 +341,102 @@ ctl_malformed()
 
 # ---- 6: a dump of many devices ----
 
+# A device whose RX queue runs on a worker of its own: dev show lists both
+# workers with the pids, names and CPUs /proc has; set ... worker W cpus LIST
+# pins one (its Cpus_allowed_list follows) and refuses what it must.
+ctl_workers()
+{
+	local dev pids p w c
+	ctl_wait_no_devices
+	ctl_hold workers "$CTL_NL" workers
+	"$CTL_BIN" -j dev list > "$CTL_TMP/w.json" || fail "vhostxctl -j dev list"
+	dev=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$CTL_TMP/w.json")
+	"$CTL_BIN" dev show "$dev" | sed 's/^/  /'
+	python3 - "$CTL_TMP/w.json" "$CTL_PID" <<'EOF' || fail "the workers vhostxctl shows"
+import json, sys
+d = json.load(open(sys.argv[1]))[0]
+owner = int(sys.argv[2])
+ws = {w["id"]: w for w in d.get("workers", [])}
+q = {x["name"]: x.get("worker") for x in d["queues"]}
+bad = []
+if sorted(ws) != [0, 1]:
+    bad.append(f"workers {sorted(ws)}, want [0, 1]")
+if q != {"rx": 1, "tx": 0}:
+    bad.append(f"queue workers {q}, want rx 1, tx 0")
+for i, w in ws.items():
+    comm = open(f"/proc/{w['pid']}/comm").read().strip()
+    want = f"vhostx-{owner}" + (f"-{i}" if i else "")
+    if comm != want:
+        bad.append(f"worker {i}: pid {w['pid']} is {comm!r}, want {want!r}")
+    stat = open(f"/proc/{w['pid']}/stat").read().rsplit(")", 1)[1].split()
+    if int(stat[36]) != w["cpu"]:
+        bad.append(f"worker {i}: cpu {w['cpu']}, /proc says {stat[36]}")
+    if w["queues"] != 1:
+        bad.append(f"worker {i}: {w['queues']} queues, want 1")
+print("workers:", ", ".join(f"{i}: pid {w['pid']} cpus {w['cpus']}" for i, w in ws.items()))
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+EOF
+	pids=$(python3 -c 'import json,sys; print(" ".join(str(w["pid"]) for w in json.load(open(sys.argv[1]))[0]["workers"]))' "$CTL_TMP/w.json")
+	w=0
+	for p in $pids; do
+		c=$((w % $(nproc)))
+		"$CTL_BIN" set dev "$dev" worker $w cpus $c || fail "set worker $w cpus $c"
+		grep -q "^Cpus_allowed_list:[[:space:]]*$c\$" /proc/$p/status ||
+			fail "worker $w: $(grep Cpus_allowed_list /proc/$p/status), want $c"
+		"$CTL_BIN" -j dev show "$dev" | grep -q "\"id\":$w,\"pid\":$p,[^}]*\"cpus\":\"$c\"" ||
+			fail "dev show -j does not show worker $w on CPU $c"
+		w=$((w + 1))
+	done
+	ctl_expect_fail "set dev $dev worker 1 cpus $(nproc)" "names a CPU this machine does not have" \
+		"$CTL_BIN" set dev "$dev" worker 1 cpus "$(nproc)"
+	ctl_expect_fail "set dev $dev worker 7 cpus 0" "no worker with this id" \
+		"$CTL_BIN" set dev "$dev" worker 7 cpus 0
+	ctl_expect_fail "set dev 999999 worker 0 cpus 0" "no such device" \
+		"$CTL_BIN" set dev 999999 worker 0 cpus 0
+	ctl_expect_fail "set as nobody" "permission" \
+		ctl_nobody "$CTL_BIN" set dev "$dev" worker 0 cpus 0
+	grep -q "^Cpus_allowed_list:[[:space:]]*0\$" /proc/${pids%% *}/status ||
+		fail "a refused request changed worker 0: $(grep Cpus_allowed_list /proc/${pids%% *}/status)"
+	ctl_release
+	ctl_workers_cpuset
+}
+
+# An owner in a cpuset of CPU 0 alone: its workers start there, and pinning
+# one to CPU 1 is refused, since it is outside the owner's cpuset.
+ctl_workers_cpuset()
+{
+	local cg=/sys/fs/cgroup dev pid
+	[ "$(nproc)" -ge 2 ] || fail "the test VM has one CPU"
+	mountpoint -q $cg || mount -t cgroup2 none $cg || fail "mount cgroup2"
+	echo +cpuset > $cg/cgroup.subtree_control || fail "enable the cpuset controller"
+	mkdir -p $cg/vhx-ctl && echo 0 > $cg/vhx-ctl/cpuset.cpus || fail "cpuset of CPU 0"
+	ctl_hold workers-cs sh -c "echo \$\$ > $cg/vhx-ctl/cgroup.procs && exec $CTL_NL workers"
+	"$CTL_BIN" -j dev list > "$CTL_TMP/wc.json" || fail "vhostxctl -j dev list"
+	dev=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$CTL_TMP/wc.json")
+	pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["workers"][1]["pid"])' "$CTL_TMP/wc.json")
+	grep "Cpus_allowed_list" /proc/$pid/status | sed 's/^/  worker 1 in the cpuset: /'
+	grep -q "^Cpus_allowed_list:[[:space:]]*0\$" /proc/$pid/status ||
+		fail "worker 1 of an owner in cpuset 0: $(grep Cpus_allowed_list /proc/$pid/status)"
+	ctl_expect_fail "set dev $dev worker 1 cpus 1 (cpuset 0)" "outside the CPUs of the owner's cpuset" \
+		"$CTL_BIN" set dev "$dev" worker 1 cpus 1
+	"$CTL_BIN" set dev "$dev" worker 1 cpus 0 || fail "set worker 1 cpus 0, inside the cpuset"
+	ctl_release
+	rmdir $cg/vhx-ctl 2>/dev/null || true
+}
+
+# ctl_expect_fail WHAT WANT CMD...: CMD must exit 1 with WANT in its message.
+ctl_expect_fail()
+{
+	local what=$1 want=$2 rc
+	shift 2
+	"$@" > "$CTL_TMP/ef.out" 2>&1 && rc=0 || rc=$?
+	sed 's/^/  /' "$CTL_TMP/ef.out"
+	[ "$rc" = 1 ] || fail "$what: exit $rc, want 1"
+	grep -qi -- "$want" "$CTL_TMP/ef.out" || fail "$what: no '$want' in the message"
+}
+
 ctl_many()
 {
 	ctl_wait_no_devices
@@ -496,6 +592,8 @@ if [ -x "$CTL_BIN" ] && [ -x "$CTL_NL" ]; then
 	for ctl_m in $("$CTL_NL" malformed list); do
 		ktap_case "ctl: malformed request refused: $ctl_m" ctl_malformed "$ctl_m"
 	done
+	ktap_case "ctl: workers: dev show gives each one's pid and CPU as /proc does; set worker W cpus pins it" \
+		ctl_workers
 	ktap_case "ctl: a dump of $CTL_DEVS devices lists each exactly once" ctl_many
 	ktap_case "ctl: a broken queue: monitor (as nobody) gets the event, dev show the reason" \
 		ctl_broken_event
