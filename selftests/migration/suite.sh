@@ -134,8 +134,14 @@ mg_unload()
 }
 
 ktap_case "migration: setup: nested KVM, L2 image, bridge, vhostx and vhost_net" mg_setup
-# VHX_MIG_CASES=mq (or sq): only the multiqueue (or single-queue) cases.
-if [ "${VHX_MIG_CASES:-all}" != mq ]; then
+# VHX_MIG_CASES=sq (the default), mq or all: the single-queue cases, the
+# multiqueue pair, or both. The multiqueue pair is not in the default run:
+# its guest rebooted (a triple fault) after the migration in the fresh-clone
+# CI run of 920a928, 1 vCPU, and in 5 of 15 runs with 2 vCPUs (never with a
+# vhost_net source, 7 runs); not yet explained (issue 14, Documentation/qemu.md,
+# "What selftests/migration verifies"). make check-all runs it (all).
+MG_CASES=${VHX_MIG_CASES:-sq}
+if [ "$MG_CASES" != mq ]; then
 	ktap_case "migration: a guest boots on vhostx" mg_first a $VHX_NODE 1 1
 	ktap_case "migration: vhostx -> vhostx with TCP streams both ways, MD5s match" \
 		mg_case a $VHX_NODE b $VHX_NODE 1 1
@@ -146,15 +152,13 @@ if [ "${VHX_MIG_CASES:-all}" != mq ]; then
 	ktap_case "migration: vhostx, cancelled halfway: logging off, the guest runs on" mg_cancel d e
 	l2_kill_all
 fi
-# The multiqueue pair: 2 queue pairs on one vCPU. With 2 vCPUs the guest
-# rebooted after the migration in 3 of 5 runs with a vhostx source, not yet
-# explained (Documentation/qemu.md, "What selftests/migration verifies").
-# VHX_MIG_MQ="NODE SMP QUEUES [DSTNODE]" runs it on another node, vCPU or
-# queue count.
+# The multiqueue pair: 2 queue pairs on one vCPU (see above for why it runs
+# only with VHX_MIG_CASES=mq or all). VHX_MIG_MQ="NODE SMP QUEUES [DSTNODE]"
+# runs it on another node, vCPU or queue count.
 # shellcheck disable=SC2086
 set -- ${VHX_MIG_MQ:-$VHX_NODE 1 2}
 MG_MQ_NODE=$1 MG_MQ_SMP=$2 MG_MQ_Q=${3:-2} MG_MQ_DST=${4:-$1}
-if [ "${VHX_MIG_CASES:-all}" != sq ]; then
+if [ "$MG_CASES" != sq ]; then
 	ktap_case "migration: a $MG_MQ_Q-queue-pair, $MG_MQ_SMP-vCPU guest boots on $(basename $MG_MQ_NODE)" \
 		mg_first m $MG_MQ_NODE $MG_MQ_Q $MG_MQ_SMP
 	ktap_case "migration: multiqueue $(basename $MG_MQ_NODE) -> $(basename $MG_MQ_DST), $MG_MQ_Q streams each way, MD5s match" \
