@@ -24,7 +24,8 @@ mode=${1:-}
 shift || true
 case $mode in
 quick) suites="module abi datapath ctl" ;;
-full) suites= ;;
+# Every suite, the migration suite's multiqueue pair included.
+full) suites= && export VHX_MIG_CASES=${VHX_MIG_CASES:-all} ;;
 *) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 
@@ -62,8 +63,6 @@ for v in "${vers[@]}"; do
 		failed=1
 		continue
 	fi
-	# The full tier includes the migration suite's multiqueue pair.
-	[ "$mode" = full ] && export VHX_MIG_CASES=${VHX_MIG_CASES:-all}
 	# shellcheck disable=SC2086
 	KVER=$v VHX_KO=$ko VM_MEM=${VM_MEM:-3G} VM_TIMEOUT=${VM_TIMEOUT:-4500} \
 		"$top/selftests/vm/run.sh" "$top/selftests/run_suite.sh" $suites 2>&1 | tee "$log"

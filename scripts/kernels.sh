@@ -10,6 +10,7 @@
 #   kernels.sh version NAME   the newest installed version of NAME (exit 1: none)
 #   kernels.sh default        the default target kernel: the first name's version
 #   kernels.sh list           "NAME VERSION" per name, for the installed ones
+#   kernels.sh newest         the newest installed kernel of any name
 #
 # A name is one of:
 #   6.1       Debian 12's own kernel (linux-image-amd64), 6.1.0-N-amd64
@@ -42,15 +43,21 @@ pattern()
 	esac
 }
 
-# An installed kernel has an image and headers: what the test VM boots and
-# what kbuild builds against.
-version()
+# The newest installed kernel whose version matches the ERE $1. Installed:
+# an image and headers, what the test VM boots and what kbuild builds against.
+newest()
 {
-	local re k
-	re=$(pattern "$1") || return 1
-	for k in $(ls /lib/modules 2>/dev/null | grep -E "$re" | sort -V); do
+	local k
+	for k in $(ls /lib/modules 2>/dev/null | grep -E "$1" | sort -V); do
 		[ -d "/lib/modules/$k/build" ] && [ -f "/boot/vmlinuz-$k" ] && echo "$k"
 	done | tail -n 1 | grep .
+}
+
+version()
+{
+	local re
+	re=$(pattern "$1") || return 1
+	newest "$re"
 }
 
 case ${1:-} in
@@ -59,5 +66,6 @@ packages) for n in $NAMES; do packages "$n"; done | tr '\n' ' '; echo ;;
 version) version "${2:?kernels.sh version NAME}" ;;
 default) version "${NAMES%% *}" ;;
 list) for n in $NAMES; do v=$(version "$n") && echo "$n $v"; done ;;
-*) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+newest) newest . ;;
+*) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

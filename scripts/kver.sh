@@ -7,7 +7,4 @@
 # Never `uname -r`: the machine that builds is not the one that runs the module.
 # make KVER=<version> picks another.
 d=$(dirname "$0")
-"$d/kernels.sh" default 2>/dev/null && exit 0
-for k in $(ls /lib/modules 2>/dev/null | sort -V); do
-	[ -d "/lib/modules/$k/build" ] && [ -f "/boot/vmlinuz-$k" ] && echo "$k"
-done | tail -n 1
+"$d/kernels.sh" default 2>/dev/null || "$d/kernels.sh" newest

@@ -44,6 +44,8 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "../lib/vhost_workers.h"
+
 enum { PASS = 0, FAIL = 1, USAGE = 2, SKIP = 4 };
 
 #define BIT(n) (1ULL << (n))
@@ -1586,24 +1588,6 @@ static int case_backend_bad_ring(void)
 	return result();
 }
 
-/* Unknown ioctl numbers, and known numbers with the wrong size or direction -> ENOTTY. */
-/* The worker ioctls of 6.5+ (include/uapi/linux/vhost.h), for older headers. */
-#ifndef VHOST_NEW_WORKER
-struct vhost_worker_state {
-	unsigned int worker_id;
-};
-
-struct vhost_vring_worker {
-	unsigned int index;
-	unsigned int worker_id;
-};
-
-#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
-#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
-#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
-#define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
-#endif
-
 /* vhostx's limit of workers per device (kmod/dev.h, VHX_MAX_WORKERS). */
 #define VHX_MAX_WORKERS 16
 
@@ -1744,6 +1728,7 @@ static int case_worker_ioctls(void)
 	return rc == PASS ? result() : FAIL;
 }
 
+/* Unknown ioctl numbers, and known numbers with the wrong size or direction -> ENOTTY. */
 static int case_unknown_ioctl(void)
 {
 	static const struct {

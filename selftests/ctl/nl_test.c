@@ -808,20 +808,6 @@ static int cmd_open(unsigned int n)
 	return r;
 }
 
-#ifndef VHOST_NEW_WORKER
-struct vhost_worker_state {
-	unsigned int worker_id;
-};
-
-struct vhost_vring_worker {
-	unsigned int index;
-	unsigned int worker_id;
-};
-
-#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
-#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
-#endif
-
 /*
  * One owned device with two workers: a new one (id 1) for the RX queue, TX
  * left on worker 0. Held until standard input closes.

@@ -1223,22 +1223,6 @@ static int t_vq_reset(void)
 	return r ? r : other_device_works();
 }
 
-#ifndef VHOST_NEW_WORKER
-struct vhost_worker_state {
-	unsigned int worker_id;
-};
-
-struct vhost_vring_worker {
-	unsigned int index;
-	unsigned int worker_id;
-};
-
-#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
-#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
-#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
-#define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
-#endif
-
 /*
  * Move queue @q to worker @w as a VMM must: stopped first (no backend, no
  * kick eventfd), then attached, then started again.

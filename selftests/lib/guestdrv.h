@@ -22,6 +22,8 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "vhost_workers.h"
+
 #define GD_RX 0
 #define GD_TX 1
 #define GD_NVQ 2
