@@ -116,4 +116,34 @@ struct vhost_vring_worker {
 	_IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
 #endif
 
+/*
+ * Workers as tasks of the owner (VHOST_FORK_OWNER_TASK): the vhost_task API
+ * ("vhost_task: Allow vhost layer to use copy_process", 6.4) in the shape
+ * "vhost_task: Handle SIGKILL by flushing work and exiting" gave it (a
+ * work function returning whether it did work, a kill callback). Verified
+ * on 6.12, whose vhost_net has VHOST_SET/GET_FORK_FROM_OWNER (backported
+ * from 6.17's "vhost: Reintroduce kthread API and add mode selection");
+ * older kernels get kthread workers only. vhost_task_create() returns NULL
+ * on failure on 6.12 and an ERR_PTR on later kernels: callers take both.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && IS_ENABLED(CONFIG_VHOST_TASK)
+#define VHX_HAVE_VHOST_TASK 1
+#include <linux/sched/vhost_task.h>
+#else
+#define VHX_HAVE_VHOST_TASK 0
+struct vhost_task;
+#endif
+
+/*
+ * VHOST_SET/GET_FORK_FROM_OWNER, with 6.17's numbers and values (0x84 and
+ * 0x85 after "vhost: Fix ioctl # for VHOST_[GS]ET_FORK_FROM_OWNER"), for
+ * headers that lack them; vhostx answers them on every kernel.
+ */
+#ifndef VHOST_SET_FORK_FROM_OWNER
+#define VHOST_FORK_OWNER_KTHREAD 0
+#define VHOST_FORK_OWNER_TASK 1
+#define VHOST_SET_FORK_FROM_OWNER _IOW(VHOST_VIRTIO, 0x84, __u8)
+#define VHOST_GET_FORK_FROM_OWNER _IOR(VHOST_VIRTIO, 0x85, __u8)
+#endif
+
 #endif /* _VHX_COMPAT_H */

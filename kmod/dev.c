@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/vhost.h>
 
+#include "compat.h"
 #include "dev.h"
 #include "mem.h"
 #include "net.h"
@@ -60,6 +61,7 @@ int vhx_dev_open(struct inode *inode, struct file *f)
 		return -ENOMEM;
 	d->weight_packets = VHX_WEIGHT_PACKETS;
 	d->weight_bytes = VHX_WEIGHT_BYTES;
+	d->worker_mode = vhx_workers_default_mode();
 	mutex_init(&d->mutex);
 	for (i = 0; i < VHX_NVQS; i++) {
 		ret = vhx_vq_init(&d->vqs[i], d, i,
@@ -170,6 +172,7 @@ static void vhx_dev_teardown(struct vhx_dev *d)
 	d->owner_tgid = 0;
 	d->features = 0;
 	d->backend_features = 0;
+	d->worker_mode = vhx_workers_default_mode();
 }
 
 static long vhx_dev_reset_owner(struct vhx_dev *d)
@@ -460,6 +463,9 @@ long vhx_dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case VHOST_ATTACH_VRING_WORKER:
 	case VHOST_GET_VRING_WORKER:
 		return vhx_workers_ioctl(d, ioctl, argp);
+	case VHOST_SET_FORK_FROM_OWNER:
+	case VHOST_GET_FORK_FROM_OWNER:
+		return vhx_workers_mode_ioctl(d, ioctl, argp);
 	default:
 		return vhx_dev_owner_ioctl(d, ioctl, argp);
 	}

@@ -30,6 +30,8 @@ struct vhx_dev {
 	u32 id;				/* unique while open; netlink's handle */
 	struct mm_struct *mm;		/* owner's mm (mmget); NULL: no owner */
 	pid_t owner_tgid;
+	/* VHOST_SET_FORK_FROM_OWNER's, for workers created from now on */
+	u8 worker_mode;
 	/* [0] from SET_OWNER, more from VHOST_NEW_WORKER (workers.c) */
 	struct vhx_worker *workers[VHX_MAX_WORKERS];
 	struct vhx_mem *mem;		/* every vq->mem points here */

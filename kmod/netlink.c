@@ -137,7 +137,9 @@ static int vhx_nl_put_worker(struct sk_buff *skb, struct vhx_worker *w)
 	    nla_put_u64_64bit(skb, VHOSTX_A_WORKER_CPU_NS, info.cpu_ns,
 			      VHOSTX_A_WORKER_PAD) ||
 	    nla_put_string(skb, VHOSTX_A_WORKER_CPUS, cpus) ||
-	    nla_put_u32(skb, VHOSTX_A_WORKER_QUEUES, w->nattached))
+	    nla_put_u32(skb, VHOSTX_A_WORKER_QUEUES, w->nattached) ||
+	    nla_put_u32(skb, VHOSTX_A_WORKER_MODE,
+			w->vtsk ? VHX_WORKER_TASK : VHX_WORKER_KTHREAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vhostx: the per-device worker thread and its wake-up hooks.
+ * vhostx: a device's worker threads (kthreads, or tasks of the owner) and
+ * their wake-up hooks.
  *
  * Ordering rule: a work item is queued at most once at a time. Its QUEUED bit
  * is cleared (with a full barrier) before its function runs, so a wake-up that
@@ -10,8 +11,10 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "objs.h"
 #include "worker.h"
 
@@ -23,24 +26,70 @@ void vhx_work_init(struct vhx_work *work, vhx_work_fn_t fn)
 	work->fn = fn;
 }
 
-/* Queue @work unless it already is; wake the worker. Any context. */
+static void vhx_worker_wake(struct vhx_worker *worker)
+{
+#if VHX_HAVE_VHOST_TASK
+	if (worker->vtsk) {
+		vhost_task_wake(worker->vtsk);
+		return;
+	}
+#endif
+	wake_up_process(worker->task);
+}
+
+/*
+ * Queue @work unless it already is; wake the worker. Any context. False if
+ * it was queued already, or the worker is dead (the owner was killed).
+ */
 bool vhx_work_queue(struct vhx_worker *worker, struct vhx_work *work)
 {
+	bool queued = false;
+
 	if (!worker)
 		return false;
+	/* The thread outlives this section: see vhx_worker_killed(). */
+	rcu_read_lock();
+	if (READ_ONCE(worker->dead))
+		goto out;
 	if (test_and_set_bit(VHX_WORK_QUEUED, &work->flags))
-		return false;
+		goto out;
 	/* llist_add is a full barrier: the worker sees the item. */
 	llist_add(&work->node, &worker->list);
-	wake_up_process(worker->task);
+	vhx_worker_wake(worker);
+	queued = true;
+out:
+	rcu_read_unlock();
+	return queued;
+}
+
+/* Run what is queued, in order; false if nothing was. */
+static bool vhx_worker_run(struct vhx_worker *worker)
+{
+	struct vhx_work *work, *next;
+	struct llist_node *node;
+
+	node = llist_del_all(&worker->list);
+	if (!node)
+		return false;
+	__set_current_state(TASK_RUNNING);
+	node = llist_reverse_order(node);
+	llist_for_each_entry_safe(work, next, node, node) {
+		clear_bit(VHX_WORK_QUEUED, &work->flags);
+		/*
+		 * Clear before running: a wake-up that races with fn()
+		 * re-queues the work; pairs with the barrier in
+		 * test_and_set_bit() in vhx_work_queue().
+		 */
+		smp_mb__after_atomic();
+		work->fn(work);
+		cond_resched();
+	}
 	return true;
 }
 
-static int vhx_worker_fn(void *data)
+static int vhx_worker_kthread_fn(void *data)
 {
 	struct vhx_worker *worker = data;
-	struct vhx_work *work, *next;
-	struct llist_node *node;
 
 	kthread_use_mm(worker->mm);
 	for (;;) {
@@ -50,39 +99,102 @@ static int vhx_worker_fn(void *data)
 			__set_current_state(TASK_RUNNING);
 			break;
 		}
-		node = llist_del_all(&worker->list);
-		if (!node) {
+		if (!vhx_worker_run(worker))
 			schedule();
-			continue;
-		}
-		__set_current_state(TASK_RUNNING);
-		node = llist_reverse_order(node);
-		llist_for_each_entry_safe(work, next, node, node) {
-			clear_bit(VHX_WORK_QUEUED, &work->flags);
-			/*
-			 * Clear before running: a wake-up that races with
-			 * fn() re-queues the work; pairs with the barrier in
-			 * test_and_set_bit() in vhx_work_queue().
-			 */
-			smp_mb__after_atomic();
-			work->fn(work);
-			cond_resched();
-		}
 	}
 	kthread_unuse_mm(worker->mm);
 	return 0;
 }
 
+/* Kthread mode: joins the caller's cgroups, so its CPU time is charged there. */
+static int vhx_worker_start_kthread(struct vhx_worker *worker, const char *name)
+{
+	struct task_struct *task;
+	int ret;
+
+	task = kthread_create(vhx_worker_kthread_fn, worker, "%s", name);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	ret = cgroup_attach_task_all(current, task);
+	if (ret) {
+		kthread_stop(task);
+		return ret;
+	}
+	worker->task = task;
+	wake_up_process(task);
+	return 0;
+}
+
+#if VHX_HAVE_VHOST_TASK
+/*
+ * Task mode. vhost_task's loop calls this in TASK_INTERRUPTIBLE and sleeps
+ * when it returns false; the first call names the thread for netlink.
+ */
+static bool vhx_worker_task_fn(void *data)
+{
+	struct vhx_worker *worker = data;
+
+	if (unlikely(!worker->task)) {
+		worker->task = get_task_struct(current);
+		complete(&worker->started);
+	}
+	return vhx_worker_run(worker);
+}
+
+/*
+ * The owner got SIGKILL: this thread exits with it, before the device's file
+ * is released. Refuse new work, wait out the wakers that did not see that
+ * (they hold rcu_read_lock()), run what they queued (a flush among it), and
+ * let flushes that come later return at once.
+ */
+static void vhx_worker_killed(void *data)
+{
+	struct vhx_worker *worker = data;
+
+	WRITE_ONCE(worker->dead, true);
+	synchronize_rcu();
+	while (vhx_worker_run(worker))
+		;
+	complete_all(&worker->drained);
+}
+
+static int vhx_worker_start_task(struct vhx_worker *worker, const char *name)
+{
+	struct vhost_task *vtsk;
+
+	vtsk = vhost_task_create(vhx_worker_task_fn, vhx_worker_killed, worker,
+				 name);
+	if (IS_ERR_OR_NULL(vtsk))
+		return vtsk ? PTR_ERR(vtsk) : -ENOMEM;
+	worker->vtsk = vtsk;
+	vhost_task_start(vtsk);
+	wait_for_completion(&worker->started);
+	return 0;
+}
+#else
+static int vhx_worker_start_task(struct vhx_worker *worker, const char *name)
+{
+	return -EINVAL;
+}
+#endif
+
+/* Can workers run in @mode on this kernel? */
+bool vhx_worker_mode_ok(unsigned int mode)
+{
+	return mode == VHX_WORKER_KTHREAD ||
+	       (mode == VHX_WORKER_TASK && VHX_HAVE_VHOST_TASK);
+}
+
 /*
  * Start a worker for an owner whose mm the caller holds (mmget) for the
- * worker's whole life. The thread joins the caller's cgroups, so its CPU time
- * is charged where the VMM's is. Named vhostx-<owner pid>, and -<id> after it
- * for the workers beyond the first.
+ * worker's whole life; in task mode the caller is the owner. Named
+ * vhostx-<owner pid>, and -<id> after it for the workers beyond the first.
  */
-struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id)
+struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id,
+				     enum vhx_worker_mode mode)
 {
+	char name[32];		/* the thread's comm keeps TASK_COMM_LEN - 1 */
 	struct vhx_worker *worker;
-	struct task_struct *task;
 	int ret;
 
 	worker = kzalloc(sizeof(*worker), GFP_KERNEL_ACCOUNT);
@@ -93,29 +205,31 @@ struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id)
 		goto err_free;
 	}
 	init_llist_head(&worker->list);
+	init_completion(&worker->drained);
+	init_completion(&worker->started);
 	worker->mm = mm;
 	worker->id = id;
 	if (id)
-		task = kthread_create(vhx_worker_fn, worker, "vhostx-%d-%u", owner, id);
+		snprintf(name, sizeof(name), "vhostx-%d-%u", owner, id);
 	else
-		task = kthread_create(vhx_worker_fn, worker, "vhostx-%d", owner);
-	ret = PTR_ERR_OR_ZERO(task);
+		snprintf(name, sizeof(name), "vhostx-%d", owner);
+	if (mode == VHX_WORKER_TASK)
+		ret = vhx_worker_start_task(worker, name);
+	else
+		ret = vhx_worker_start_kthread(worker, name);
 	if (ret)
-		goto err_free;
-	ret = cgroup_attach_task_all(current, task);
-	if (ret)
-		goto err_stop;
-	/* Joining the cpuset set the thread's CPUs to the cpuset's. */
-	cpumask_copy(worker->allowed, task->cpus_ptr);
-	worker->task = task;
+		goto err_mask;
+	/*
+	 * What pinning may choose from: a kthread's CPUs after it joined the
+	 * owner's cpuset, a task's as it inherited them from the caller.
+	 */
+	cpumask_copy(worker->allowed, worker->task->cpus_ptr);
 	vhx_obj_get(VHX_OBJ_WORKER);
-	wake_up_process(task);
 	return worker;
 
-err_stop:
-	kthread_stop(task);
-err_free:
+err_mask:
 	free_cpumask_var(worker->allowed);
+err_free:
 	kfree(worker);
 	return ERR_PTR(ret);
 }
@@ -174,6 +288,8 @@ void vhx_worker_flush(struct vhx_worker *worker)
 	vhx_work_init(&f.work, vhx_flush_fn);
 	if (vhx_work_queue(worker, &f.work))
 		wait_for_completion(&f.done);
+	else if (READ_ONCE(worker->dead))
+		wait_for_completion(&worker->drained);
 }
 
 /*
@@ -183,7 +299,17 @@ void vhx_worker_flush(struct vhx_worker *worker)
 void vhx_worker_destroy(struct vhx_worker *worker)
 {
 	vhx_worker_flush(worker);
+#if VHX_HAVE_VHOST_TASK
+	if (worker->vtsk) {
+		/* Returns once the thread exited, killed or not. */
+		vhost_task_stop(worker->vtsk);
+		put_task_struct(worker->task);
+	} else {
+		kthread_stop(worker->task);
+	}
+#else
 	kthread_stop(worker->task);
+#endif
 	vhx_obj_put(VHX_OBJ_WORKER);
 	WARN_ON(!llist_empty(&worker->list));
 	free_cpumask_var(worker->allowed);

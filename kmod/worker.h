@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A device's workers: kernel threads running in the owner's mm and cgroups,
- * each running its queued work items in order. One per owned device to start
- * with, serving both queues; VHOST_NEW_WORKER adds more. Wake-ups come
+ * A device's workers, each running its queued work items in order: kernel
+ * threads in the owner's mm and cgroups (VHOST_FORK_OWNER_KTHREAD, the
+ * default), or threads of the owner process itself (VHOST_FORK_OWNER_TASK,
+ * where the kernel has vhost_task). One per owned device to start with,
+ * serving both queues; VHOST_NEW_WORKER adds more. Wake-ups come
  * from wait-queue callbacks (struct vhx_poll) on the kick eventfds and the
  * tap socket, so nothing on the wake path is a system call.
  */
 #ifndef _VHX_WORKER_H
 #define _VHX_WORKER_H
 
+#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/llist.h>
 #include <linux/poll.h>
@@ -30,11 +33,23 @@ struct vhx_work {
  * whose vq->worker it is; it changes only under dev->mutex.
  */
 struct vhx_worker {
-	struct task_struct *task;	/* NULL when not started */
+	/* The thread (a reference is held in task mode); set before use. */
+	struct task_struct *task;
+	struct vhost_task *vtsk;	/* task mode only */
 	struct llist_head list;		/* queued work, lock-free */
 	struct mm_struct *mm;		/* owner's mm; the caller holds a reference */
 	u32 id;
 	unsigned int nattached;
+	/*
+	 * Task mode: the owner got SIGKILL and the thread exits with it. Set
+	 * once, by the thread; work queued before it ran (drained is then
+	 * complete), work queued after it is refused. vhx_work_queue() reads
+	 * it under rcu_read_lock(), and the thread waits for a grace period
+	 * after setting it, so no waker touches the thread once it is gone.
+	 */
+	bool dead;
+	struct completion drained;
+	struct completion started;	/* task mode: ->task is set */
 	/*
 	 * The CPUs the owner's cpuset gave the thread when it joined the
 	 * owner's cgroups: what pinning (vhx_worker_pin) may choose from.
@@ -83,7 +98,15 @@ static inline bool vhx_worker_has_work(struct vhx_worker *worker)
 	return !llist_empty(&worker->list);
 }
 
-struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id);
+/* The worker modes, VHOST_FORK_OWNER_{KTHREAD,TASK}'s values. */
+enum vhx_worker_mode {
+	VHX_WORKER_KTHREAD = 0,
+	VHX_WORKER_TASK = 1,
+};
+
+bool vhx_worker_mode_ok(unsigned int mode);
+struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id,
+				     enum vhx_worker_mode mode);
 void vhx_worker_destroy(struct vhx_worker *worker);
 void vhx_worker_flush(struct vhx_worker *worker);
 void vhx_worker_info(const struct vhx_worker *worker, struct vhx_worker_info *info);

@@ -9,11 +9,17 @@
  * its numbers, structs and errnos (drivers/vhost/vhost.c, 6.5). Queues on
  * different workers run in parallel, each on its own thread.
  *
+ * VHOST_SET_FORK_FROM_OWNER picks, before SET_OWNER, whether the workers are
+ * kthreads or threads of the owner (6.17's ioctls; its errnos). vhostx's
+ * default is the kthread on every kernel, fork_from_owner_default=1 makes it
+ * the task where the kernel has them, as vhost_net's default is there.
+ *
  * Locking: dev->workers[], vq->worker and worker->nattached change only under
  * dev->mutex, and a queue's worker only while the queue is stopped (no
  * backend, no kick eventfd) and under its vq->mutex too, so no wake-up can
  * race with the change: the polls that queue work are not hooked.
  */
+#include <linux/moduleparam.h>
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
@@ -21,6 +27,52 @@
 #include "compat.h"
 #include "dev.h"
 #include "workers.h"
+
+static bool fork_from_owner_default;
+module_param(fork_from_owner_default, bool, 0444);
+MODULE_PARM_DESC(fork_from_owner_default,
+		 "Workers are tasks of the owner unless VHOST_SET_FORK_FROM_OWNER says otherwise, where the kernel has them (default: N, kthreads)");
+
+/* The mode of a new device's workers, and after RESET_OWNER. */
+u8 vhx_workers_default_mode(void)
+{
+	if (fork_from_owner_default && vhx_worker_mode_ok(VHX_WORKER_TASK))
+		return VHX_WORKER_TASK;
+	return VHX_WORKER_KTHREAD;
+}
+
+/*
+ * VHOST_SET/GET_FORK_FROM_OWNER: GET from anyone at any time; SET before
+ * SET_OWNER only (EBUSY after), 0 (kthread) or 1 (task) only (EINVAL), and 1
+ * only where the kernel has vhost_task (EINVAL, the errno upstream gives a
+ * mode it does not take).
+ */
+long vhx_workers_mode_ioctl(struct vhx_dev *d, unsigned int ioctl,
+			    u8 __user *argp)
+{
+	long ret = 0;
+	u8 mode;
+
+	mutex_lock(&d->mutex);
+	if (ioctl == VHOST_GET_FORK_FROM_OWNER) {
+		ret = put_user(d->worker_mode, argp);
+		goto out;
+	}
+	ret = -EBUSY;
+	if (d->mm)
+		goto out;
+	ret = -EFAULT;
+	if (get_user(mode, argp))
+		goto out;
+	ret = -EINVAL;
+	if (!vhx_worker_mode_ok(mode))
+		goto out;
+	d->worker_mode = mode;
+	ret = 0;
+out:
+	mutex_unlock(&d->mutex);
+	return ret;
+}
 
 static void vhx_vq_set_worker(struct vhx_vq *vq, struct vhx_worker *worker)
 {
@@ -38,7 +90,7 @@ int vhx_workers_start(struct vhx_dev *d, struct mm_struct *mm)
 	struct vhx_worker *worker;
 	int i;
 
-	worker = vhx_worker_create(mm, current->tgid, 0);
+	worker = vhx_worker_create(mm, current->tgid, 0, d->worker_mode);
 	if (IS_ERR(worker))
 		return PTR_ERR(worker);
 	d->workers[0] = worker;
@@ -100,7 +152,7 @@ static long vhx_workers_new(struct vhx_dev *d, void __user *argp)
 	/* vhost's xa_alloc() answers EBUSY when no id is left. */
 	if (id == VHX_MAX_WORKERS)
 		return -EBUSY;
-	worker = vhx_worker_create(d->mm, d->owner_tgid, id);
+	worker = vhx_worker_create(d->mm, d->owner_tgid, id, d->worker_mode);
 	if (IS_ERR(worker))
 		return PTR_ERR(worker);
 	st.worker_id = id;

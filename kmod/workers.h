@@ -7,6 +7,9 @@
 
 struct vhx_dev;
 
+u8 vhx_workers_default_mode(void);
+long vhx_workers_mode_ioctl(struct vhx_dev *d, unsigned int ioctl,
+			    u8 __user *argp);
 int vhx_workers_start(struct vhx_dev *d, struct mm_struct *mm);
 void vhx_workers_stop(struct vhx_dev *d);
 void vhx_workers_flush(struct vhx_dev *d);

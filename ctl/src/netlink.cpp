@@ -143,6 +143,7 @@ const Policy<VHOSTX_A_WORKER_MAX + 1> &worker_policy()
 		p[VHOSTX_A_WORKER_CPU_NS].type = NLA_U64;
 		p[VHOSTX_A_WORKER_CPUS].type = NLA_STRING;
 		p[VHOSTX_A_WORKER_QUEUES].type = NLA_U32;
+		p[VHOSTX_A_WORKER_MODE].type = NLA_U32;
 		return p;
 	}();
 	return p;
@@ -223,6 +224,8 @@ WorkerInfo parse_worker(nlattr *nest, const std::string &op)
 		w.cpus = get_string(tb[VHOSTX_A_WORKER_CPUS]);
 	if (tb[VHOSTX_A_WORKER_QUEUES])
 		w.queues = nla_get_u32(tb[VHOSTX_A_WORKER_QUEUES]);
+	if (tb[VHOSTX_A_WORKER_MODE])
+		w.task = nla_get_u32(tb[VHOSTX_A_WORKER_MODE]) == 1;
 	return w;
 }
 

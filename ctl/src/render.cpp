@@ -235,10 +235,11 @@ void dev_detail(std::ostream &out, const DevInfo &d)
 		 {"QUEUES", A::right},
 		 {"CPU", A::right},
 		 {"CPU_MS", A::right},
-		 {"CPUS"}});
+		 {"CPUS"},
+		 {"MODE"}});
 	for (const auto &wk : d.workers)
 		w.add({num(wk.id), num(wk.pid), num(wk.queues), num(wk.cpu), num(wk.cpu_ns / 1000000),
-		       wk.cpus});
+		       wk.cpus, wk.task ? "task" : "kthread"});
 	out << '\n';
 	w.print(out, "  ");
 }
@@ -291,6 +292,7 @@ void dev_json(std::ostream &out, const std::vector<DevInfo> &devs)
 			w.key("cpu").value(wk.cpu);
 			w.key("cpu_ns").value(wk.cpu_ns);
 			w.key("cpus").value(wk.cpus);
+			w.key("mode").value(wk.task ? "task" : "kthread");
 			w.end_object();
 		}
 		if (!d.workers.empty())

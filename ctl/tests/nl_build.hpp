@@ -111,6 +111,7 @@ inline std::vector<uint8_t> encode_dev(const vhostx::DevInfo &d, int flags = 0,
 			nla_put_u64(m, VHOSTX_A_WORKER_CPU_NS, w.cpu_ns);
 			nla_put_string(m, VHOSTX_A_WORKER_CPUS, w.cpus.c_str());
 			nla_put_u32(m, VHOSTX_A_WORKER_QUEUES, w.queues);
+			nla_put_u32(m, VHOSTX_A_WORKER_MODE, w.task ? 1 : 0);
 			nla_nest_end(m, nest);
 		}
 		nla_nest_end(m, workers);

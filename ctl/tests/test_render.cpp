@@ -387,17 +387,18 @@ TEST_CASE("dev show and -j: workers, and the worker of each queue")
 	auto d = replies()[0];
 	d.queues[0].worker_id = 1;
 	d.queues[1].worker_id = 0;
-	d.workers = {{0, 4300, 1, 2500000, "0-1", 1}, {1, 4301, 0, 7000000, "0", 1}};
+	d.workers = {{0, 4300, 1, 2500000, "0-1", 1, false}, {1, 4301, 0, 7000000, "0", 1, true}};
 	auto s = render_to_string([&](std::ostream &o) { render::dev_detail(o, d); });
 	CHECK(s.find("  QUEUE  NUM  LAST_AVAIL  USED_IDX  ENABLED  LOG_USED  BUSYPOLL_US  WORKER  STATE\n"
 		     "  rx     256        1000      1000  yes      yes                50       1  ok\n") !=
 	      std::string::npos);
-	CHECK(s.find("  WORKER   PID  QUEUES  CPU  CPU_MS  CPUS\n"
-		     "       0  4300       1    1       2  0-1\n"
-		     "       1  4301       1    0       7  0\n") != std::string::npos);
+	CHECK(s.find("  WORKER   PID  QUEUES  CPU  CPU_MS  CPUS  MODE\n"
+		     "       0  4300       1    1       2  0-1   kthread\n"
+		     "       1  4301       1    0       7  0     task\n") != std::string::npos);
 	auto j = render_to_string([&](std::ostream &o) { render::dev_json(o, {d}); });
 	CHECK(j.find(R"("busypoll_us":50,"worker":1,"counters")") != std::string::npos);
-	CHECK(j.find(R"("workers":[{"id":0,"pid":4300,"queues":1,"cpu":1,"cpu_ns":2500000,"cpus":"0-1"},)"
-		     R"({"id":1,"pid":4301,"queues":1,"cpu":0,"cpu_ns":7000000,"cpus":"0"}]})") !=
+	CHECK(j.find(R"("workers":[{"id":0,"pid":4300,"queues":1,"cpu":1,"cpu_ns":2500000,"cpus":"0-1",)"
+		     R"("mode":"kthread"},{"id":1,"pid":4301,"queues":1,"cpu":0,"cpu_ns":7000000,"cpus":"0",)"
+		     R"("mode":"task"}]})") !=
 	      std::string::npos);
 }

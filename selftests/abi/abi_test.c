@@ -1728,6 +1728,134 @@ static int case_worker_ioctls(void)
 	return rc == PASS ? result() : FAIL;
 }
 
+/* vhostx's fork_from_owner_default module parameter: Y or N. */
+static bool vhx_param_task_default(void)
+{
+	char buf[8] = "";
+	FILE *f = fopen("/sys/module/vhostx/parameters/fork_from_owner_default", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	return buf[0] == 'Y';
+}
+
+/* Wait up to a second for thread @comm to be (@want) or not be in @dir. */
+static bool thread_is(const char *dir, const char *comm, bool want)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if ((vw_find_thread(dir, comm) != 0) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * VHOST_SET/GET_FORK_FROM_OWNER (6.17; Debian backported them to 6.12):
+ * GET by anyone at any time, SET before SET_OWNER only (EBUSY), 0 or 1 only
+ * (EINVAL), RESET_OWNER brings the default back. A kthread worker is no
+ * thread of the owner, a task worker is one: vhost-<pid> (vhost_net) or
+ * vhostx-<pid>. vhostx takes 1 where the kernel has vhost_task (6.12+),
+ * else EINVAL; its default is 0 unless fork_from_owner_default=Y, where
+ * vhost_net's is 1 (differences.md). A vhost_net without them (6.1) answers
+ * ENOTTY once owned.
+ */
+static int case_fork_owner(void)
+{
+	bool tasks = g_vhostx ? vw_kernel_has_tasks() : true;
+	char comm[32], comm1[40];
+	struct vhost_worker_state st = { 0 };
+	uint8_t m = 0xff, def;
+	uint32_t z = 0;
+	int fd, e, rc;
+	pid_t pid;
+
+	snprintf(comm, sizeof(comm), "%s-%d", g_vhostx ? "vhostx" : "vhost", getpid());
+	snprintf(comm1, sizeof(comm1), "%s-1", comm);
+	fd = open_dev();
+	e = xioctl(fd, VHOST_GET_FORK_FROM_OWNER, &m);
+	if (!g_vhostx && e) {
+		printf("this kernel's vhost_net has no VHOST_GET_FORK_FROM_OWNER (%s before SET_OWNER)\n",
+		       strerror(e));
+		/*
+		 * Owned, vhost sends an unknown ioctl on to its vring ioctls,
+		 * which read a u32 queue index first: 0 here, so ENOTTY.
+		 */
+		MUST(fd, VHOST_SET_OWNER, NULL, "");
+		EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &z, ENOTTY, "owner");
+		EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &z, ENOTTY, "owner");
+		close(fd);
+		return result();
+	}
+	CHECK(e == 0, "GET_FORK_FROM_OWNER, no owner: %s", strerror(e));
+	def = m;
+	printf("default worker mode: %u (%s)\n", def, def ? "task" : "kthread");
+	if (g_vhostx)
+		CHECK(def == (vhx_param_task_default() && tasks),
+		      "default mode %u, fork_from_owner_default=%c, kernel tasks %d", def,
+		      vhx_param_task_default() ? 'Y' : 'N', tasks);
+	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, NULL, EFAULT, "NULL argument");
+	EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, NULL, EFAULT, "NULL argument");
+	m = 2;
+	EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &m, EINVAL, "mode 2");
+	m = 255;
+	EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &m, EINVAL, "mode 255");
+	m = VHOST_FORK_OWNER_KTHREAD;
+	EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &m, 0, "kthread");
+	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &m, 0, "after SET 0");
+	CHECK(m == 0, "GET after SET 0: %u", m);
+	m = VHOST_FORK_OWNER_TASK;
+	EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &m, tasks ? 0 : EINVAL, "task");
+	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &m, 0, "after SET 1");
+	CHECK(m == tasks, "GET after SET 1: %u, want %u", m, tasks);
+	MUST(fd, VHOST_SET_OWNER, NULL, "");
+	CHECK(thread_is("/proc/self/task", comm, tasks), "worker %s %s a thread of the owner", comm,
+	      tasks ? "is not" : "is");
+	CHECK(thread_is("/proc", comm, !tasks), "kthread %s: %s", comm, tasks ? "there" : "missing");
+	m = 0;
+	EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &m, EBUSY, "owned");
+	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &m, 0, "owned");
+	CHECK(m == tasks, "GET, owned: %u, want %u", m, tasks);
+	pid = fork();
+	if (pid < 0)
+		return FAIL;
+	if (pid == 0) {
+		uint8_t cm = 0xff;
+
+		EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &cm, 0, "child of the owner");
+		CHECK(cm == tasks, "GET from a child: %u, want %u", cm, tasks);
+		cm = 0;
+		EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &cm, EBUSY, "child of the owner, owned");
+		_exit(g_failed);
+	}
+	rc = wait_child(pid, "worker mode from another process");
+	MUST(fd, VHOST_RESET_OWNER, NULL, "");
+	CHECK(thread_is("/proc/self/task", comm, false) && thread_is("/proc", comm, false),
+	      "worker %s left after RESET_OWNER", comm);
+	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &m, 0, "after RESET_OWNER");
+	CHECK(m == def, "GET after RESET_OWNER: %u, want the default %u", m, def);
+	if (g_vhostx && tasks) {
+		/* workers beyond the first are threads of the owner too */
+		m = VHOST_FORK_OWNER_TASK;
+		MUST(fd, VHOST_SET_FORK_FROM_OWNER, &m, "task");
+		MUST(fd, VHOST_SET_OWNER, NULL, "again");
+		MUST(fd, VHOST_NEW_WORKER, &st, "task mode");
+		CHECK(thread_is("/proc/self/task", comm1, true), "worker %s is not a thread of the owner", comm1);
+		EXPECT(fd, VHOST_FREE_WORKER, &st, 0, "task worker %u", st.worker_id);
+		CHECK(thread_is("/proc/self/task", comm1, false), "worker %s left after FREE_WORKER", comm1);
+		CHECK(thread_is("/proc/self/task", comm, true), "worker %s gone", comm);
+	}
+	close(fd);
+	CHECK(thread_is("/proc/self/task", comm, false) && thread_is("/proc", comm, false),
+	      "worker %s left after close", comm);
+	return rc == PASS ? result() : FAIL;
+}
+
 /* Unknown ioctl numbers, and known numbers with the wrong size or direction -> ENOTTY. */
 static int case_unknown_ioctl(void)
 {
@@ -2050,6 +2178,7 @@ static const struct test_case cases[] = {
 	{ "unknown_ioctl", case_unknown_ioctl },
 	{ "worker_ioctls_vhost_net", case_worker_ioctls_vhost_net },
 	{ "worker_ioctls", case_worker_ioctls },
+	{ "fork_owner", case_fork_owner },
 	{ "bad_pointer", case_bad_pointer },
 	{ "log_ioctls", case_log_ioctls },
 	{ "log_checks", case_log_checks },

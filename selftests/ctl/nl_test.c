@@ -12,8 +12,10 @@
  *   nl_test malformed list|NAME    one malformed request; must be refused
  *   nl_test open N                 open N devices, hold them
  *   nl_test traffic [--tx N] [--rx N] [--size S|mixed|big] [--num R]
- *                   [--window W] [--no-event-idx]
- *                                  one device, N frames each way, hold it
+ *                   [--window W] [--no-event-idx] [--split-workers]
+ *                                  one device, N frames each way, hold it;
+ *                                  --split-workers: RX on worker 1, and
+ *                                  "pin" then wait for a line before traffic
  *   nl_test hostile                one device; on "go" break its TX queue
  *                                  (head index >= num), check the event
  *
@@ -810,16 +812,22 @@ static int cmd_open(unsigned int n)
 
 /*
  * One owned device with two workers: a new one (id 1) for the RX queue, TX
- * left on worker 0. Held until standard input closes.
+ * left on worker 0; with @task, both threads of this process
+ * (VHOST_FORK_OWNER_TASK). Held until standard input closes.
  */
-static int cmd_workers(void)
+static int cmd_workers(bool task)
 {
 	struct vhost_worker_state st = { 0 };
 	struct vhost_vring_worker vw = { .index = 0 };
 	int fd = open(g_devpath, O_RDWR | O_CLOEXEC);
+	uint8_t mode = VHOST_FORK_OWNER_TASK;
 
 	if (fd < 0)
 		return fail("open %s: %s", g_devpath, strerror(errno));
+	if (task && ioctl(fd, VHOST_SET_FORK_FROM_OWNER, &mode) < 0) {
+		close(fd);
+		return fail("SET_FORK_FROM_OWNER task: %s", strerror(errno));
+	}
 	if (ioctl(fd, VHOST_SET_OWNER) < 0 || ioctl(fd, VHOST_NEW_WORKER, &st) < 0) {
 		close(fd);
 		return fail("SET_OWNER, NEW_WORKER: %s", strerror(errno));
@@ -900,7 +908,21 @@ static int nt_find_id(struct nt *t)
 	return 0;
 }
 
-static int nt_setup(struct nt *t, unsigned int num, bool event_idx)
+/* RX on a worker of its own (VHOST_NEW_WORKER), TX left on worker 0. */
+static int nt_split_workers(struct nt *t)
+{
+	struct vhost_worker_state st = { 0 };
+	struct vhost_vring_worker vw = { .index = GD_RX };
+
+	if (ioctl(t->dev.fd, VHOST_NEW_WORKER, &st) < 0)
+		return fail("NEW_WORKER: %s", strerror(errno));
+	vw.worker_id = st.worker_id;
+	if (ioctl(t->dev.fd, VHOST_ATTACH_VRING_WORKER, &vw) < 0)
+		return fail("ATTACH_VRING_WORKER rx %u: %s", st.worker_id, strerror(errno));
+	return 0;
+}
+
+static int nt_setup(struct nt *t, unsigned int num, bool event_idx, bool split)
 {
 	uint64_t offered, want, need, rs;
 	char name[IFNAMSIZ];
@@ -921,6 +943,8 @@ static int nt_setup(struct nt *t, unsigned int num, bool event_idx)
 	r = gd_dev_set_owner(&t->dev);
 	if (r)
 		return fail("VHOST_SET_OWNER: %s", strerror(-r));
+	if (split)
+		TRY(nt_split_workers(t));
 	r = gd_dev_get_features(&t->dev, &offered);
 	if (r)
 		return fail("VHOST_GET_FEATURES: %s", strerror(-r));
@@ -1181,7 +1205,8 @@ static int cmd_traffic(int argc, char **argv)
 {
 	uint32_t tx_n = 0, rx_n = 0, size = 0;
 	unsigned int num = 256, win = 256;
-	bool event_idx = true;
+	bool event_idx = true, split = false;
+	char line[16];
 	struct nt *t;
 	uint64_t t0;
 	double secs;
@@ -1206,6 +1231,8 @@ static int cmd_traffic(int argc, char **argv)
 			win = (unsigned int)strtoul(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--no-event-idx"))
 			event_idx = false;
+		else if (!strcmp(argv[a], "--split-workers"))
+			split = true;
 		else
 			return fprintf(stderr, "nl_test traffic: bad argument '%s'\n", argv[a]), 2;
 	}
@@ -1218,8 +1245,15 @@ static int cmd_traffic(int argc, char **argv)
 	r = gd_netns_private();
 	if (r)
 		return skip("private network namespace: %s", strerror(-r));
-	r = nt_setup(t, num, event_idx);
+	r = nt_setup(t, num, event_idx, split);
 	printf("dev=%u\n", t->id);
+	if (!r && split) {
+		/* The suite pins the two workers, then says go. */
+		printf("pin\n");
+		fflush(stdout);
+		if (!read_line(line, sizeof(line)))
+			r = fail("standard input closed before go");
+	}
 	t0 = gd_now_ns();
 	if (!r)
 		r = nt_run(t, tx_n, rx_n, size, win);
@@ -1322,7 +1356,7 @@ static int cmd_hostile(void)
 	grp = f.events;
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0)
 		return fail("join group %u: %s", grp, strerror(errno));
-	r = nt_setup(t, 256, true);
+	r = nt_setup(t, 256, true, false);
 	printf("dev=%u events_group=%u\n", t->id, grp);
 	if (r)
 		goto out;
@@ -1380,7 +1414,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: nl_test [--dev PATH] family | dump | malformed list|NAME | open N |\n"
 		"               traffic [--tx N] [--rx N] [--size S|mixed|big] [--num R] [--window W]\n"
-		"                       [--no-event-idx] | hostile | workers\n");
+		"                       [--no-event-idx] [--split-workers] | hostile | workers [task]\n");
 	exit(2);
 }
 
@@ -1408,7 +1442,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[a], "hostile"))
 		return cmd_hostile();
 	if (!strcmp(argv[a], "workers"))
-		return cmd_workers();
+		return cmd_workers(a + 1 < argc && !strcmp(argv[a + 1], "task"));
 	usage();
 	return 2;
 }

@@ -66,7 +66,7 @@ ctl_wait_line()
 # the test guest has no /dev/fd for process substitution.)
 ctl_hold()
 {
-	local fifo=$CTL_TMP/$1.in
+	local fifo=$CTL_TMP/$1.in ready=${CTL_READY:-^ready}
 
 	CTL_OUT=$CTL_TMP/$1.out
 	shift
@@ -76,12 +76,12 @@ ctl_hold()
 	exec 9<> "$fifo"
 	"$@" < "$fifo" > "$CTL_OUT" 2>&1 9>&- &
 	CTL_PID=$!
-	if ! ctl_wait_line "$CTL_OUT" '^ready' 120 "$CTL_PID"; then
+	if ! ctl_wait_line "$CTL_OUT" "$ready" 120 "$CTL_PID"; then
 		cat "$CTL_OUT"
 		fail "$(basename "$1") $2: not ready"
 	fi
 	# What the helper did, now: the checks that follow may end the case.
-	sed '/^ready/q' "$CTL_OUT"
+	sed "/$ready/q" "$CTL_OUT"
 }
 
 # Close the helper's standard input, wait for it to clean up, print its output.
@@ -364,6 +364,8 @@ if sorted(ws) != [0, 1]:
 if q != {"rx": 1, "tx": 0}:
     bad.append(f"queue workers {q}, want rx 1, tx 0")
 for i, w in ws.items():
+    if w.get("mode") != "kthread":
+        bad.append(f"worker {i}: mode {w.get('mode')!r}, want 'kthread'")
     comm = open(f"/proc/{w['pid']}/comm").read().strip()
     want = f"vhostx-{owner}" + (f"-{i}" if i else "")
     if comm != want:
@@ -424,6 +426,93 @@ ctl_workers_cpuset()
 	"$CTL_BIN" set dev "$dev" worker 1 cpus 0 || fail "set worker 1 cpus 0, inside the cpuset"
 	ctl_release
 	rmdir $cg/vhx-ctl 2>/dev/null || true
+	ctl_workers_task
+	ctl_workers_pinned
+}
+
+# TX and RX on two workers pinned to two CPUs while traffic runs: every
+# frame counted on its queue, each worker ran on its CPU only and used CPU
+# time there, as netlink and /proc say.
+ctl_workers_pinned()
+{
+	local id n=$CTL_N
+	CTL_READY='^pin' ctl_hold pinned "$CTL_NL" traffic --tx "$n" --rx "$n" --size mixed --split-workers
+	id=$(ctl_kv dev)
+	"$CTL_BIN" set dev "$id" worker 0 cpus 0 || fail "set worker 0 (tx) cpus 0"
+	"$CTL_BIN" set dev "$id" worker 1 cpus 1 || fail "set worker 1 (rx) cpus 1"
+	echo go >&9
+	ctl_wait_line "$CTL_OUT" '^ready' 300 "$CTL_PID" || { cat "$CTL_OUT"; fail "traffic did not finish"; }
+	"$CTL_BIN" -j dev show "$id" > "$CTL_TMP/pinned.json" || fail "vhostxctl -j dev show $id"
+	"$CTL_BIN" dev show "$id" | sed -n '/^ *WORKER  *PID/,$ s/^/  /p'
+	python3 - "$CTL_TMP/pinned.json" "$n" "$CTL_OUT" <<'EOF' || fail "pinned workers"
+import json, re, sys
+d, n = json.load(open(sys.argv[1]))[0], int(sys.argv[2])
+g = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", open(sys.argv[3]).read())}
+q = {x["name"]: x for x in d["queues"]}
+ws = {w["id"]: w for w in d.get("workers", [])}
+bad = []
+want = {"tx": (0, "0"), "rx": (1, "1")}
+for name, (wid, cpu) in want.items():
+    c = q[name]["counters"]
+    if q[name].get("worker") != wid:
+        bad.append(f"{name} runs on worker {q[name].get('worker')}, want {wid}")
+    w = ws.get(wid, {})
+    stat = open(f"/proc/{w.get('pid', 0)}/stat").read().rsplit(")", 1)[1].split()
+    print(f"{name}: worker {wid} pid {w.get('pid')} cpus {w.get('cpus')} last cpu {w.get('cpu')} "
+          f"(/proc: {stat[36]}) cpu {w.get('cpu_ns', 0) / 1e6:.1f} ms, packets {c['packets']}")
+    if w.get("cpus") != cpu or str(w.get("cpu")) != cpu or stat[36] != cpu:
+        bad.append(f"worker {wid}: cpus {w.get('cpus')} last cpu {w.get('cpu')} /proc {stat[36]}, want {cpu}")
+    if not w.get("cpu_ns"):
+        bad.append(f"worker {wid} used no CPU time")
+if q["tx"]["counters"]["packets"] != n or g.get("tx_packets") != n:
+    bad.append(f"tx packets {q['tx']['counters']['packets']}, guest {g.get('tx_packets')}, want {n}")
+if q["rx"]["counters"]["packets"] != g.get("rx_packets") or g.get("rx_packets", 0) - g.get("rx_strays", 0) != n:
+    bad.append(f"rx packets {q['rx']['counters']['packets']}, guest {g.get('rx_packets')} ({g.get('rx_strays')} strays), want {n}")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+	ctl_release
+}
+
+# Workers as threads of the owner (VHOST_FORK_OWNER_TASK), where the kernel
+# has them (6.12 and later): the mode and the thread ids dev show gives are
+# those /proc has under the owner, and pinning works on them.
+ctl_workers_task()
+{
+	local dev pid maj min
+	IFS=. read -r maj min _ <<< "$(uname -r)"
+	if [ "$maj" -lt 6 ] || { [ "$maj" = 6 ] && [ "$min" -lt 12 ]; }; then
+		echo "  task workers: none on $(uname -r) (6.12 and later)"
+		return 0
+	fi
+	ctl_hold workers-task "$CTL_NL" workers task
+	"$CTL_BIN" -j dev list > "$CTL_TMP/wt.json" || fail "vhostxctl -j dev list"
+	dev=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$CTL_TMP/wt.json")
+	"$CTL_BIN" dev show "$dev" | sed -n '/^ *WORKER  *PID/,$ s/^/  /p'
+	python3 - "$CTL_TMP/wt.json" "$CTL_PID" <<'EOF' || fail "the task workers vhostxctl shows"
+import json, sys
+d = json.load(open(sys.argv[1]))[0]
+owner = int(sys.argv[2])
+ws = d.get("workers", [])
+bad = [] if len(ws) == 2 else [f"{len(ws)} workers, want 2"]
+for w in ws:
+    want = f"vhostx-{owner}" + (f"-{w['id']}" if w["id"] else "")
+    if w.get("mode") != "task":
+        bad.append(f"worker {w['id']}: mode {w.get('mode')!r}, want 'task'")
+    try:
+        comm = open(f"/proc/{owner}/task/{w['pid']}/comm").read().strip()
+    except OSError:
+        comm = None
+    if comm != want:
+        bad.append(f"worker {w['id']}: thread {w['pid']} of the owner is {comm!r}, want {want!r}")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+	pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["workers"][1]["pid"])' "$CTL_TMP/wt.json")
+	"$CTL_BIN" set dev "$dev" worker 1 cpus 1 || fail "set task worker 1 cpus 1"
+	grep -q "^Cpus_allowed_list:[[:space:]]*1\$" /proc/$pid/status ||
+		fail "task worker 1: $(grep Cpus_allowed_list /proc/$pid/status), want 1"
+	ctl_release
 }
 
 # ctl_expect_fail WHAT WANT CMD...: CMD must exit 1 with WANT in its message.

@@ -267,6 +267,7 @@ struct dp_cfg {
 	unsigned int rx_buf;	/* bytes per RX buffer, header included */
 	unsigned int tx_buf;	/* bytes per TX slot, header included */
 	bool mq;		/* the tap is multi-queue */
+	bool task_workers;	/* VHOST_FORK_OWNER_TASK before SET_OWNER */
 	const struct gd_tap *queue_of;	/* use another queue of this tap */
 };
 
@@ -316,6 +317,12 @@ static int dp_open_dev(struct dp *d)
 	r = gd_dev_open(&d->dev, g_devpath);
 	if (r)
 		return fail("open %s: %s", g_devpath, strerror(-r));
+	if (c->task_workers) {
+		uint8_t m = VHOST_FORK_OWNER_TASK;
+
+		if (ioctl(d->dev.fd, VHOST_SET_FORK_FROM_OWNER, &m) < 0)
+			return fail("SET_FORK_FROM_OWNER task: %s", strerror(errno));
+	}
 	r = gd_dev_set_owner(&d->dev);
 	if (r == -ENOTTY)
 		return skip("%s: VHOST_SET_OWNER returns ENOTTY: the device does not implement the vhost ioctls yet",
@@ -1290,6 +1297,69 @@ static int t_workers(void)
 	return r ? r : other_device_works();
 }
 
+/* Can this device run its workers as tasks of the owner here? */
+static int task_workers_here(void)
+{
+	uint8_t m = VHOST_FORK_OWNER_TASK;
+	int fd, e = 0;
+
+	fd = open(g_devpath, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open %s: %s", g_devpath, strerror(errno));
+	if (ioctl(fd, VHOST_SET_FORK_FROM_OWNER, &m) < 0)
+		e = errno;
+	close(fd);
+	if (!e)
+		return 0;
+	/* vhostx builds task mode where the kernel has vhost_task */
+	if (g_vhostx && vw_kernel_has_tasks())
+		return fail("SET_FORK_FROM_OWNER task on a kernel with vhost_task: %s", strerror(e));
+	return skip("%s has no task workers on this kernel (SET_FORK_FROM_OWNER: %s)", g_devpath,
+		    strerror(e));
+}
+
+/*
+ * Workers as threads of the owner (VHOST_FORK_OWNER_TASK): traffic both ways;
+ * on vhostx, RX moved to a second worker, also a thread of ours; no thread
+ * left after close.
+ */
+static int t_task_workers(void)
+{
+	struct dp_cfg c = dp_default();
+	struct vhost_worker_state st;
+	char comm[32], comm1[40];
+	struct dp d;
+	int r, i;
+
+	r = task_workers_here();
+	if (r)
+		return r;
+	snprintf(comm, sizeof(comm), "%s-%d", g_vhostx ? "vhostx" : "vhost", getpid());
+	snprintf(comm1, sizeof(comm1), "%s-1", comm);
+	c.task_workers = true;
+	r = dp_setup(&d, &c);
+	if (!r && !vw_find_thread("/proc/self/task", comm))
+		r = fail("no thread %s in this process", comm);
+	if (!r)
+		r = dp_exchange(&d, 3000, 3000);
+	if (!r && g_vhostx) {
+		if (ioctl(d.dev.fd, VHOST_NEW_WORKER, &st) < 0)
+			r = fail("NEW_WORKER: %s", strerror(errno));
+		if (!r)
+			r = dp_move_queue(&d, GD_RX, st.worker_id);
+		if (!r && !vw_find_thread("/proc/self/task", comm1))
+			r = fail("no thread %s in this process", comm1);
+		if (!r)
+			r = dp_exchange(&d, 3000, 3000);
+	}
+	dp_teardown(&d);
+	for (i = 0; i < 100 && vw_find_thread("/proc/self/task", comm); i++)
+		msleep(10);
+	if (!r && vw_find_thread("/proc/self/task", comm))
+		r = fail("thread %s left after close", comm);
+	return r ? r : other_device_works();
+}
+
 /* Move the running queues to a fresh device, as a live migration would. */
 static int t_migrate(void)
 {
@@ -1380,7 +1450,8 @@ static int t_reset_owner(void)
 	r = dp_attach(&d);
 	if (r)
 		goto out;
-	/* drain frames that left before the reset */
+	
+/* drain frames that left before the reset */
 	d.rx_want_bufs = 0;
 	r = dp_rx_fill(&d);
 	if (!r)
@@ -1390,7 +1461,7 @@ out:
 	return r;
 }
 
-static int t_owner_killed(void)
+static int owner_killed(bool task)
 {
 	int pfd[2], st;
 	pid_t pid;
@@ -1407,6 +1478,7 @@ static int t_owner_killed(void)
 		struct dp d;
 
 		close(pfd[0]);
+		c.task_workers = task;
 		if (dp_setup(&d, &c))
 			_exit(1);
 		dp_traffic_init(&t, 0, 0);
@@ -1431,6 +1503,22 @@ static int t_owner_killed(void)
 	close(pfd[0]);
 	/* the device of the dead owner is gone; new ones work */
 	return other_device_works();
+}
+
+static int t_owner_killed(void)
+{
+	return owner_killed(false);
+}
+
+/*
+ * The same with the worker a thread of the owner: SIGKILL ends it first,
+ * then the device's file is released without it.
+ */
+static int t_task_owner_killed(void)
+{
+	int r = task_workers_here();
+
+	return r ? r : owner_killed(true);
 }
 
 static int t_close_running(void)
@@ -2684,6 +2772,8 @@ static const struct dp_case cases[] = {
 	{ "vq_reset", t_vq_reset, "one queue reset and set up again from 0 (RING_RESET), the other running" },
 	{ "reset_owner", t_reset_owner, "RESET_OWNER with traffic, then a full re-setup" },
 	{ "owner_killed", t_owner_killed, "owner process SIGKILLed mid-traffic" },
+	{ "task_workers", t_task_workers, "workers as threads of the owner (SET_FORK_FROM_OWNER task): traffic, a second worker" },
+	{ "task_owner_killed", t_task_owner_killed, "owner SIGKILLed mid-traffic, its worker a thread of it" },
 	{ "close_running", t_close_running, "close the device with traffic in flight" },
 	{ "log", t_log, "dirty logging on, off, on while running: RX buffers and used rings marked, nothing else" },
 	{ "log_mergeable", t_log_mergeable, "dirty logging, mergeable RX over 256-byte buffers" },

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The worker ioctls of 6.5 (include/uapi/linux/vhost.h, vhost-scsi's), for
- * build hosts whose <linux/vhost.h> predates them: same numbers and layout.
- * The module has its own copy in kmod/compat.h.
+ * The worker ioctls of 6.5 (include/uapi/linux/vhost.h, vhost-scsi's) and the
+ * worker modes of 6.17, for build hosts whose <linux/vhost.h> predates them:
+ * same numbers and layout. The module has its own copy in kmod/compat.h.
+ * And two helpers: does the kernel have task workers, where is a thread.
  */
 #ifndef _VHX_SELFTESTS_VHOST_WORKERS_H
 #define _VHX_SELFTESTS_VHOST_WORKERS_H
 
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
 #include <linux/vhost.h>
 
 #ifndef VHOST_NEW_WORKER
@@ -24,5 +32,60 @@ struct vhost_vring_worker {
 #define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
 #define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
 #endif
+
+/* 6.17's worker modes (0x84 and 0x85 since "vhost: Fix ioctl # for ..."). */
+#ifndef VHOST_SET_FORK_FROM_OWNER
+#define VHOST_FORK_OWNER_KTHREAD 0
+#define VHOST_FORK_OWNER_TASK 1
+#define VHOST_SET_FORK_FROM_OWNER _IOW(VHOST_VIRTIO, 0x84, __u8)
+#define VHOST_GET_FORK_FROM_OWNER _IOR(VHOST_VIRTIO, 0x85, __u8)
+#endif
+
+/*
+ * Does the running kernel have vhost_task, so that vhostx takes
+ * VHOST_FORK_OWNER_TASK? vhostx builds it on 6.12 and later (kmod/compat.h).
+ */
+static inline bool vw_kernel_has_tasks(void)
+{
+	struct utsname u;
+	unsigned int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &maj, &min) != 2)
+		return false;
+	return maj > 6 || (maj == 6 && min >= 12);
+}
+
+/*
+ * Is there a thread named @comm among @dir's entries (/proc for every
+ * process, /proc/self/task for this process's threads)? Its id, or 0.
+ */
+static inline pid_t vw_find_thread(const char *dir, const char *comm)
+{
+	char path[300], buf[64];
+	struct dirent *e;
+	pid_t found = 0;
+	DIR *d;
+	FILE *f;
+
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = 0;
+			if (!strcmp(buf, comm))
+				found = atoi(e->d_name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
 
 #endif /* _VHX_SELFTESTS_VHOST_WORKERS_H */

@@ -60,6 +60,8 @@ struct WorkerInfo {
 	uint64_t cpu_ns = 0;		// CPU time used
 	std::string cpus;		// CPUs it may run on, a CPU list ("0-3,8")
 	uint32_t queues = 0;		// queues it runs
+	bool task = false;		// a thread of the owner (VHOST_FORK_OWNER_TASK),
+					// not a kthread; false from older modules
 
 	bool operator==(const WorkerInfo &) const = default;
 };

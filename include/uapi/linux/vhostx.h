@@ -96,12 +96,13 @@ enum {
 enum {
 	VHOSTX_A_WORKER_UNSPEC,
 	VHOSTX_A_WORKER_ID,		/* u32: VHOST_NEW_WORKER's id; 0 from SET_OWNER */
-	VHOSTX_A_WORKER_PID,		/* u32: the kernel thread's pid */
+	VHOSTX_A_WORKER_PID,		/* u32: the thread's pid (a tid in task mode) */
 	VHOSTX_A_WORKER_CPU,		/* u32: the CPU it last ran on */
 	VHOSTX_A_WORKER_CPU_NS,		/* u64: CPU time it has used, ns */
 	VHOSTX_A_WORKER_CPUS,		/* string: CPUs it may run on, a CPU list */
 	VHOSTX_A_WORKER_QUEUES,		/* u32: how many queues it runs */
 	VHOSTX_A_WORKER_PAD,
+	VHOSTX_A_WORKER_MODE,		/* u32: VHOST_FORK_OWNER_KTHREAD (0) or _TASK (1) */
 	__VHOSTX_A_WORKER_MAX,
 };
 #define VHOSTX_A_WORKER_MAX (__VHOSTX_A_WORKER_MAX - 1)
