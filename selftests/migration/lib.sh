@@ -43,14 +43,15 @@ mg_tap()
 
 # mg_qemu NAME NODE QUEUES SMP [INCOMING]: start QEMU (with QMP) on a new
 # tap of the bridge, its vhost fds on NODE; with INCOMING, as a migration
-# destination listening on unix:$L2_STATE/NAME/mig.sock.
+# destination listening on unix:$L2_STATE/NAME/mig.sock. $MG_QEMU_EXTRA:
+# more QEMU arguments (reset-stress.sh's -action).
 mg_qemu()
 {
 	local name=$1 node=$2 queues=$3 smp=$4 extra=
 	L2_INITRD=$(cat "$L2_STATE/initrd")
 	mg_tap "$name" "$queues" || { echo "tap vxt-$name"; return 1; }
 	[ -z "${5:-}" ] || extra="-incoming unix:$L2_STATE/$name/mig.sock"
-	L2_OWN_TAP=0 L2_QMP=1 L2_EXTRA=$extra l2_start "$name" "$node" "$queues" "$smp" ||
+	L2_OWN_TAP=0 L2_QMP=1 L2_EXTRA="$extra ${MG_QEMU_EXTRA:-}" l2_start "$name" "$node" "$queues" "$smp" ||
 		{ echo "cannot start QEMU $name"; return 1; }
 	echo "vxt-$name" > "$L2_STATE/$name/tap"
 }

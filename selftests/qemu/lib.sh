@@ -60,7 +60,9 @@ l2_setup()
 {
 	local m
 	if grep -qw svm /proc/cpuinfo; then m=kvm_amd; else m=kvm_intel; fi
-	modprobe $m || fail "modprobe $m"
+	# VHX_KVM_OPTS: module parameters for it, for experiments (e.g. vgif=0).
+	# shellcheck disable=SC2086
+	modprobe $m ${VHX_KVM_OPTS:-} || fail "modprobe $m"
 	wait_node /dev/kvm || fail "no /dev/kvm after modprobe $m: no nested virtualization"
 	[ -s "$L2_VMLINUX" ] || fail "$L2_VMLINUX missing (selftests/vm/run.sh extracts it)"
 	l2_prepare_initrd || fail "cannot build the L2 initramfs"
@@ -248,6 +250,29 @@ l2_read_until()
 			fi
 		fi
 	done
+}
+
+# l2_silent_resets NAME [INCOMING]: how many times guest NAME's kernel
+# started again after its first boot, with no panic, oops or BUG on its
+# console: 0 if it printed one. A new boot shows as the agent's "serving on"
+# once more, or as the kernel's printk clock going back. With INCOMING (a
+# migration destination, whose guest came running), every boot counts.
+l2_silent_resets()
+{
+	local c=$L2_STATE/$1/console.log first=1
+	[ -z "${2:-}" ] || first=0
+	[ -f "$c" ] || { echo 0; return 0; }
+	if grep -qE 'Kernel panic|Oops|BUG:|general protection fault' "$c"; then
+		echo 0
+		return 0
+	fi
+	awk -v first=$first '/vhx-agent: serving on/ { agent++ }
+	     match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
+		t = substr($0, RSTART + 1, RLENGTH - 2) + 0
+		if (seen && t < last) back++
+		last = t; seen = 1
+	     }
+	     END { a = agent > first ? agent - first : 0; print (a > back ? a : back) + 0 }' "$c"
 }
 
 # l2_wait_ready NAME [OLD_BOOT_ID]: wait for the agent's "@@ready ID@@" with an
