@@ -33,6 +33,16 @@ module_param(fork_from_owner_default, bool, 0444);
 MODULE_PARM_DESC(fork_from_owner_default,
 		 "Workers are tasks of the owner unless VHOST_SET_FORK_FROM_OWNER says otherwise, where the kernel has them (default: N, kthreads)");
 
+/*
+ * For VMMs that never call VHOST_NEW_WORKER (QEMU, libvirt): every device
+ * that gets an owner from now on starts with two workers, RX on worker 0 and
+ * TX on worker 1, so the two directions run in parallel.
+ */
+static bool split_workers;
+module_param(split_workers, bool, 0644);
+MODULE_PARM_DESC(split_workers,
+		 "Devices get RX and TX on workers of their own at SET_OWNER (default: N, one worker)");
+
 /* The mode of a new device's workers, and after RESET_OWNER. */
 u8 vhx_workers_default_mode(void)
 {
@@ -84,22 +94,37 @@ static void vhx_vq_set_worker(struct vhx_vq *vq, struct vhx_worker *worker)
 	vq->kick_poll.worker = worker;
 }
 
-/* Worker 0, serving both queues. dev->mutex held; the owner's mm is @mm. */
+/*
+ * Worker 0, serving both queues; or with split_workers, worker 0 for RX and
+ * worker 1 for TX. dev->mutex held; the owner's mm is @mm.
+ */
 int vhx_workers_start(struct vhx_dev *d, struct mm_struct *mm)
 {
-	struct vhx_worker *worker;
-	int i;
+	struct vhx_worker *workers[2] = {}, *w;
+	int i, ret, n = READ_ONCE(split_workers) ? 2 : 1;
 
-	worker = vhx_worker_create(mm, current->tgid, 0, d->worker_mode);
-	if (IS_ERR(worker))
-		return PTR_ERR(worker);
-	d->workers[0] = worker;
+	for (i = 0; i < n; i++) {
+		w = vhx_worker_create(mm, current->tgid, i, d->worker_mode);
+		if (IS_ERR(w)) {
+			ret = PTR_ERR(w);
+			goto err;
+		}
+		workers[i] = w;
+	}
 	for (i = 0; i < VHX_NVQS; i++) {
+		w = workers[i == VHX_VQ_TX ? n - 1 : 0];
 		mutex_lock(&d->vqs[i].mutex);
-		vhx_vq_set_worker(&d->vqs[i], worker);
+		vhx_vq_set_worker(&d->vqs[i], w);
 		mutex_unlock(&d->vqs[i].mutex);
 	}
+	for (i = 0; i < n; i++)
+		d->workers[i] = workers[i];
 	return 0;
+
+err:
+	while (i--)
+		vhx_worker_destroy(workers[i]);
+	return ret;
 }
 
 /*

@@ -372,15 +372,15 @@ at_vhost_net()
 	pid=$(l2_pid f)
 	at_attach f --tap vxf0 --mac $L2_MAC --id vn0 --device /dev/vhost-net || fail "attach"
 	grep -q "x-query-virtio-status" "$L2_STATE/f/attach.json" || fail "waited on the wrong thing"
-	pgrep -x "vhost-$pid" >/dev/null || fail "no vhost-$pid worker: vhost_net is not in use"
+	vhost_worker_of "$pid" >/dev/null || fail "no vhost-$pid worker: vhost_net is not in use"
 	[ "$(vhx_ndev)" = 0 ] || fail "vhostx devices appeared"
 	at_guest_net f || fail "guest eth0"
 	at_ping f || fail "ping"
 	l2_xfer f $((2 << 20)) || fail "transfer"
 	"$AT_CTL" detach --qmp "$L2_STATE/f/qmp.sock" --id vn0 --timeout "$AT_TIMEOUT" || fail "detach"
 	at_nothing_left f 0 || fail "something left"
-	for _ in $(seq 50); do pgrep -x "vhost-$pid" >/dev/null || break; sleep 0.1; done
-	! pgrep -x "vhost-$pid" >/dev/null || fail "vhost_net's worker still there"
+	for _ in $(seq 50); do vhost_worker_of "$pid" >/dev/null || break; sleep 0.1; done
+	! vhost_worker_of "$pid" >/dev/null || fail "vhost_net's worker still there"
 	modprobe -r vhost_net
 }
 

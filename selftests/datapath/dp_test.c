@@ -1360,6 +1360,72 @@ static int t_task_workers(void)
 	return r ? r : other_device_works();
 }
 
+/* Write vhostx's module parameter @name; 0 or -errno. */
+static int vhx_param_set(const char *name, const char *val)
+{
+	char path[128];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/vhostx/parameters/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* The worker of queue @q, or -errno. */
+static int vring_worker(struct dp *d, unsigned int q)
+{
+	struct vhost_vring_worker vw = { .index = q, .worker_id = 99 };
+
+	if (ioctl(d->dev.fd, VHOST_GET_VRING_WORKER, &vw) < 0)
+		return -errno;
+	return (int)vw.worker_id;
+}
+
+/*
+ * vhostx's split_workers=Y: a device gets RX on worker 0 and TX on worker 1
+ * at SET_OWNER, with no worker ioctl (QEMU and libvirt never call them);
+ * traffic both ways checked; with N again, one worker for both.
+ */
+static int t_split_workers(void)
+{
+	struct dp_cfg c = dp_default();
+	char comm1[40];
+	struct dp d;
+	int r;
+
+	if (!g_vhostx)
+		return skip("a vhostx module parameter");
+	r = vhx_param_set("split_workers", "Y");
+	if (r)
+		return fail("split_workers=Y: %s", strerror(-r));
+	r = dp_setup(&d, &c);
+	snprintf(comm1, sizeof(comm1), "vhostx-%d-1", getpid());
+	if (!r && (vring_worker(&d, GD_RX) != 0 || vring_worker(&d, GD_TX) != 1))
+		r = fail("split_workers: rx on worker %d, tx on worker %d, want 0 and 1",
+			 vring_worker(&d, GD_RX), vring_worker(&d, GD_TX));
+	if (!r && !vw_find_thread("/proc", comm1))
+		r = fail("no thread %s", comm1);
+	if (!r)
+		r = dp_exchange(&d, 5000, 5000);
+	dp_teardown(&d);
+	vhx_param_set("split_workers", "N");
+	if (r)
+		return r;
+	r = dp_setup(&d, &c);
+	if (!r && (vring_worker(&d, GD_RX) != 0 || vring_worker(&d, GD_TX) != 0))
+		r = fail("split_workers=N: rx on worker %d, tx on worker %d, want 0 and 0",
+			 vring_worker(&d, GD_RX), vring_worker(&d, GD_TX));
+	if (!r)
+		r = dp_exchange(&d, 1000, 1000);
+	dp_teardown(&d);
+	return r;
+}
+
 /* Move the running queues to a fresh device, as a live migration would. */
 static int t_migrate(void)
 {
@@ -2772,6 +2838,7 @@ static const struct dp_case cases[] = {
 	{ "vq_reset", t_vq_reset, "one queue reset and set up again from 0 (RING_RESET), the other running" },
 	{ "reset_owner", t_reset_owner, "RESET_OWNER with traffic, then a full re-setup" },
 	{ "owner_killed", t_owner_killed, "owner process SIGKILLed mid-traffic" },
+	{ "split_workers", t_split_workers, "split_workers=Y: RX and TX on two workers from SET_OWNER, traffic; N: one" },
 	{ "task_workers", t_task_workers, "workers as threads of the owner (SET_FORK_FROM_OWNER task): traffic, a second worker" },
 	{ "task_owner_killed", t_task_owner_killed, "owner SIGKILLed mid-traffic, its worker a thread of it" },
 	{ "close_running", t_close_running, "close the device with traffic in flight" },

@@ -159,14 +159,16 @@ tp_start()
 
 # Placement, the same for both devices: testpmd's forwarding lcore polls on
 # CPU 1 (-l 0,1: the main lcore, idle at the prompt, is on CPU 0); the
-# backend's worker (vhost_net: "vhost-PID", vhostx: "vhostx-PID", both
-# kthreads) and the injector go to CPU 0. Left to the scheduler, the worker
+# backend's worker (vhost_net: "vhost-PID", vhostx: "vhostx-PID"; kthreads,
+# or threads of testpmd where 6.12's vhost_net makes them tasks) and the
+# injector go to CPU 0. Left to the scheduler, the worker
 # sometimes shares CPU 1 with the polling lcore and then runs only when the
 # lcore is preempted, which turns pps numbers into a placement lottery.
 tp_pin_worker()
 {
 	local pid comm
-	for pid in $(pgrep -x "vhost-$TP_PID|vhostx-$TP_PID"); do
+	for pid in $(pgrep -x "vhost-$TP_PID|vhostx-$TP_PID") $(grep -lxE "vhostx?-$TP_PID" /proc/"$TP_PID"/task/*/comm 2>/dev/null |
+		cut -d/ -f5); do
 		comm=$(cat "/proc/$pid/comm")
 		taskset -pc 0 "$pid" >/dev/null || fail "cannot pin $comm to CPU 0"
 		echo "backend worker $comm ($pid) pinned to CPU 0"

@@ -17,7 +17,8 @@ inst_install()
 	vhx_unload
 	rm -rf $INST_ROOT
 	mkdir -p $m/kernel/drivers/net
-	cp /lib/modules/$KVER_RUN/kernel/drivers/net/{tun,tap}.ko $m/kernel/drivers/net/
+	# (6.12's are compressed, tun.ko.xz: whatever the suffix)
+	cp /lib/modules/$KVER_RUN/kernel/drivers/net/{tun,tap}.ko* $m/kernel/drivers/net/
 	cp /lib/modules/$KVER_RUN/modules.builtin* $m/
 	make -s -C "$TOP" install DESTDIR=$INST_ROOT KVER="$KVER_RUN" KO="$VHX_KO" >/tmp/install.log 2>&1 ||
 		{ cat /tmp/install.log; fail "make install"; }

@@ -46,15 +46,40 @@ setup()
 	mg_bridge || die "bridge $MG_BR"
 }
 
-# one NODE ROUND: boot, stream, migrate, check; a row in $ROWS.
+# cpu_ticks PID: user + system clock ticks of process PID (every thread), or 0.
+cpu_ticks()
+{
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# worker_pid QEMU_PID: the device worker of that owner (vhost-PID, vhostx-PID).
+worker_pid()
+{
+	pgrep -x "vhost-$1" || pgrep -x "vhostx-$1" || echo 0
+}
+
+# l1_busy: busy and total ticks of the test VM's CPUs so far.
+l1_busy()
+{
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat
+}
+
+# one NODE ROUND: boot, stream, migrate, check; a row in $ROWS. Around the
+# migration: the source QEMU's CPU time, its device worker's, and how busy
+# the test VM's CPUs were, which say where a slow migration's time went.
 one()
 {
-	local node=$1 r=$2 src=s$r dst=d$r pid logged o
+	local node=$1 r=$2 src=s$r dst=d$r pid logged o wpid q0 w0 b0 t0 b1 t1
 	mg_boot "$src" "$node" 1 1 >&2 || die "boot on $node: round $r"
 	pid=$(l2_pid "$src")
 	mg_qemu "$dst" "$node" 1 1 incoming >&2 || die "destination QEMU"
 	mg_streams_start "$src" 1 >&2 || die "streams"
+	wpid=$(worker_pid "$pid")
+	q0=$(cpu_ticks "$pid") w0=$(cpu_ticks "$wpid")
+	read -r b0 t0 < <(l1_busy)
 	mg_migrate "$src" "$dst" || { cat "$L2_STATE/$dst/migrate.out" >&2; die "migration on $node"; }
+	read -r b1 t1 < <(l1_busy)
+	q0=$(($(cpu_ticks "$pid") - q0)) w0=$(($(cpu_ticks "$wpid") - w0))
 	o=$L2_STATE/$dst/migrate.out
 	logged=$(mg_logged "$pid")
 	cp "$L2_STATE/$src/seq" "$L2_STATE/$src/boot_id" "$L2_STATE/$dst/"
@@ -62,9 +87,12 @@ one()
 	mg_streams_end "$dst" "$src" 1 > "$L2_STATE/streams.out" ||
 		{ cat "$L2_STATE/streams.out" >&2; die "streams across the migration on $node"; }
 	echo "$(basename "$node") $r $(mg_kv "$o" total_ms) $(mg_kv "$o" downtime_ms) $(mg_kv "$o" gap_ms)" \
-		"$(mg_kv "$o" ram_transferred) ${logged%% *}" >> "$ROWS"
+		"$(mg_kv "$o" ram_transferred) ${logged%% *} $((q0 * 1000 / $(getconf CLK_TCK)))" \
+		"$((w0 * 1000 / $(getconf CLK_TCK))) $(((b1 - b0) * 100 / (t1 - t0 + 1))) $(mg_kv "$o" dirty_syncs)" >> "$ROWS"
 	say "round $r $(basename "$node"): total $(mg_kv "$o" total_ms) ms, downtime $(mg_kv "$o" downtime_ms) ms," \
-		"gap $(mg_kv "$o" gap_ms) ms, pages logged $logged"
+		"gap $(mg_kv "$o" gap_ms) ms, pages logged $logged, source QEMU CPU $((q0 * 1000 / $(getconf CLK_TCK))) ms," \
+		"worker CPU $((w0 * 1000 / $(getconf CLK_TCK))) ms, test VM busy $(((b1 - b0) * 100 / (t1 - t0 + 1)))%," \
+		"dirty syncs $(mg_kv "$o" dirty_syncs)"
 	l2_kill "$src" >/dev/null
 	l2_kill "$dst" >/dev/null
 }
@@ -83,7 +111,8 @@ vhx_unload
 python3 - "$ROWS" "$OUT/migration.json" <<'PY'
 import json, statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-keys = ["total_ms", "downtime_ms", "gap_ms", "ram_bytes", "pages_logged"]
+keys = ["total_ms", "downtime_ms", "gap_ms", "ram_bytes", "pages_logged", "qemu_cpu_ms",
+        "worker_cpu_ms", "l1_busy_pct", "dirty_syncs"]
 res = {}
 for dev in ("vhost-net", "vhostx-net"):
     mine = [r for r in rows if r[0] == dev]
@@ -95,10 +124,15 @@ print("Live migration, 1-vCPU guest with TCP streams both ways (medians of %d ro
       % len(res["vhostx-net"]["rounds"]))
 print("  %-22s %12s %12s %8s" % ("", "vhost_net", "vhostx", "ratio"))
 for k, name in (("total_ms", "total time, ms"), ("downtime_ms", "QEMU downtime, ms"),
-                ("gap_ms", "longest ping gap, ms")):
+                ("gap_ms", "longest ping gap, ms"), ("qemu_cpu_ms", "source QEMU CPU, ms"),
+                ("worker_cpu_ms", "device worker CPU, ms"), ("l1_busy_pct", "test VM CPUs busy, %"),
+                ("dirty_syncs", "dirty syncs")):
     a, b = res["vhost-net"]["median_" + k], res["vhostx-net"]["median_" + k]
     ratio = "%.2f" % (b / a) if a and b is not None else "-"
     print("  %-22s %12s %12s %8s" % (name, a, b, ratio))
 print("  %-22s %12s %12s" % ("pages logged (source)", "n/a", res["vhostx-net"]["median_pages_logged"]))
+print("Rounds (device round total_ms downtime_ms gap_ms ram_bytes pages_logged qemu_cpu_ms worker_cpu_ms l1_busy_pct dirty_syncs):")
+for r in rows:
+    print("  " + " ".join(r))
 json.dump(res, open(sys.argv[2], "w"), indent=1)
 PY

@@ -198,7 +198,7 @@ mg_serves()
 		vhx_vq_lines "$pid" | awk '$5 != "yes" || $7 != "no" { bad = 1 } END { exit bad }' ||
 			{ echo "queues of $1:"; vhx_vq_lines "$pid"; return 1; }
 	else
-		pgrep -x "vhost-$pid" >/dev/null || { echo "no vhost-$pid worker: vhost_net not in use by $1"; return 1; }
+		vhost_worker_of "$pid" >/dev/null || { echo "no vhost-$pid worker: vhost_net not in use by $1"; return 1; }
 	fi
 }
 

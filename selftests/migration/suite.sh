@@ -155,6 +155,7 @@ mg_cancel()
 
 mg_unload()
 {
+	mg_need_setup
 	vhx_ndev_zero || fail "devices left"
 	vhx_objects_zero 10 || fail "objects left"
 	vhx_unload || fail "rmmod vhostx"

@@ -62,7 +62,13 @@ l2_setup()
 	if grep -qw svm /proc/cpuinfo; then m=kvm_amd; else m=kvm_intel; fi
 	# VHX_KVM_OPTS: module parameters for it, for experiments (e.g. vgif=0).
 	# shellcheck disable=SC2086
-	modprobe $m ${VHX_KVM_OPTS:-} || fail "modprobe $m"
+	if ! modprobe $m ${VHX_KVM_OPTS:-}; then
+		# 6.12-rt: "kvm: RT requires X86_FEATURE_CONSTANT_TSC", which
+		# QEMU's TCG (the test VM's CPU) cannot offer (no invtsc).
+		! dmesg | grep -q 'RT requires X86_FEATURE_CONSTANT_TSC' ||
+			skip "KVM does not load on a PREEMPT_RT kernel without a constant TSC, and the test VM's TCG CPU has none (no invtsc)"
+		fail "modprobe $m"
+	fi
 	wait_node /dev/kvm || fail "no /dev/kvm after modprobe $m: no nested virtualization"
 	[ -s "$L2_VMLINUX" ] || fail "$L2_VMLINUX missing (selftests/vm/run.sh extracts it)"
 	l2_prepare_initrd || fail "cannot build the L2 initramfs"
@@ -250,6 +256,22 @@ l2_read_until()
 			fi
 		fi
 	done
+}
+
+# vhost_worker_of PID: the worker vhost_net runs for owner PID, named
+# vhost-PID: a kthread (6.1, and kthread mode) or, where vhost_net makes its
+# workers tasks of the owner (6.12's default), a thread of PID. Its id on
+# stdout; false if there is none.
+vhost_worker_of()
+{
+	local t
+	pgrep -x "vhost-$1" && return 0
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "vhost-$1" ] || continue
+		basename "$t"
+		return 0
+	done
+	return 1
 }
 
 # l2_silent_resets NAME [INCOMING]: how many times guest NAME's kernel

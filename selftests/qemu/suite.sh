@@ -118,8 +118,8 @@ qm_up()
 		qm_vhx_check "$pid" 1 yes || fail "vhostx device state"
 		vhx_devices | sed 's/^/  /'
 	else
-		# vhost_net's worker is the kthread vhost-<owner pid>
-		pgrep -x "vhost-$pid" >/dev/null || fail "no vhost-$pid worker: vhost_net is not in use"
+		# vhost_net's worker is vhost-<owner pid>, a kthread or a thread of QEMU
+		vhost_worker_of "$pid" >/dev/null || fail "no vhost-$pid worker: vhost_net is not in use"
 	fi
 }
 
