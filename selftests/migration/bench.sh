@@ -76,9 +76,9 @@ one()
 	mg_streams_start "$src" 1 >&2 || die "streams"
 	wpid=$(worker_pid "$pid")
 	q0=$(cpu_ticks "$pid") w0=$(cpu_ticks "$wpid")
-	read -r b0 t0 < <(l1_busy)
+	read -r b0 t0 <<< "$(l1_busy)"
 	mg_migrate "$src" "$dst" || { cat "$L2_STATE/$dst/migrate.out" >&2; die "migration on $node"; }
-	read -r b1 t1 < <(l1_busy)
+	read -r b1 t1 <<< "$(l1_busy)"
 	q0=$(($(cpu_ticks "$pid") - q0)) w0=$(($(cpu_ticks "$wpid") - w0))
 	o=$L2_STATE/$dst/migrate.out
 	logged=$(mg_logged "$pid")
