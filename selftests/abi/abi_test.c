@@ -1742,19 +1742,6 @@ static bool vhx_param_task_default(void)
 	return buf[0] == 'Y';
 }
 
-/* Wait up to a second for thread @comm to be (@want) or not be in @dir. */
-static bool thread_is(const char *dir, const char *comm, bool want)
-{
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if ((vw_find_thread(dir, comm) != 0) == want)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /*
  * VHOST_SET/GET_FORK_FROM_OWNER (6.17; Debian backported them to 6.12):
  * GET by anyone at any time, SET before SET_OWNER only (EBUSY), 0 or 1 only
@@ -1814,9 +1801,9 @@ static int case_fork_owner(void)
 	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &m, 0, "after SET 1");
 	CHECK(m == tasks, "GET after SET 1: %u, want %u", m, tasks);
 	MUST(fd, VHOST_SET_OWNER, NULL, "");
-	CHECK(thread_is("/proc/self/task", comm, tasks), "worker %s %s a thread of the owner", comm,
+	CHECK(vw_thread_is("/proc/self/task", comm, tasks), "worker %s %s a thread of the owner", comm,
 	      tasks ? "is not" : "is");
-	CHECK(thread_is("/proc", comm, !tasks), "kthread %s: %s", comm, tasks ? "there" : "missing");
+	CHECK(vw_thread_is("/proc", comm, !tasks), "kthread %s: %s", comm, tasks ? "there" : "missing");
 	m = 0;
 	EXPECT(fd, VHOST_SET_FORK_FROM_OWNER, &m, EBUSY, "owned");
 	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &m, 0, "owned");
@@ -1835,7 +1822,7 @@ static int case_fork_owner(void)
 	}
 	rc = wait_child(pid, "worker mode from another process");
 	MUST(fd, VHOST_RESET_OWNER, NULL, "");
-	CHECK(thread_is("/proc/self/task", comm, false) && thread_is("/proc", comm, false),
+	CHECK(vw_thread_is("/proc/self/task", comm, false) && vw_thread_is("/proc", comm, false),
 	      "worker %s left after RESET_OWNER", comm);
 	EXPECT(fd, VHOST_GET_FORK_FROM_OWNER, &m, 0, "after RESET_OWNER");
 	CHECK(m == def, "GET after RESET_OWNER: %u, want the default %u", m, def);
@@ -1845,13 +1832,13 @@ static int case_fork_owner(void)
 		MUST(fd, VHOST_SET_FORK_FROM_OWNER, &m, "task");
 		MUST(fd, VHOST_SET_OWNER, NULL, "again");
 		MUST(fd, VHOST_NEW_WORKER, &st, "task mode");
-		CHECK(thread_is("/proc/self/task", comm1, true), "worker %s is not a thread of the owner", comm1);
+		CHECK(vw_thread_is("/proc/self/task", comm1, true), "worker %s is not a thread of the owner", comm1);
 		EXPECT(fd, VHOST_FREE_WORKER, &st, 0, "task worker %u", st.worker_id);
-		CHECK(thread_is("/proc/self/task", comm1, false), "worker %s left after FREE_WORKER", comm1);
-		CHECK(thread_is("/proc/self/task", comm, true), "worker %s gone", comm);
+		CHECK(vw_thread_is("/proc/self/task", comm1, false), "worker %s left after FREE_WORKER", comm1);
+		CHECK(vw_thread_is("/proc/self/task", comm, true), "worker %s gone", comm);
 	}
 	close(fd);
-	CHECK(thread_is("/proc/self/task", comm, false) && thread_is("/proc", comm, false),
+	CHECK(vw_thread_is("/proc/self/task", comm, false) && vw_thread_is("/proc", comm, false),
 	      "worker %s left after close", comm);
 	return rc == PASS ? result() : FAIL;
 }

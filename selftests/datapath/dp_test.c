@@ -1329,7 +1329,7 @@ static int t_task_workers(void)
 	struct vhost_worker_state st;
 	char comm[32], comm1[40];
 	struct dp d;
-	int r, i;
+	int r;
 
 	r = task_workers_here();
 	if (r)
@@ -1353,9 +1353,7 @@ static int t_task_workers(void)
 			r = dp_exchange(&d, 3000, 3000);
 	}
 	dp_teardown(&d);
-	for (i = 0; i < 100 && vw_find_thread("/proc/self/task", comm); i++)
-		msleep(10);
-	if (!r && vw_find_thread("/proc/self/task", comm))
+	if (!r && !vw_thread_is("/proc/self/task", comm, false))
 		r = fail("thread %s left after close", comm);
 	return r ? r : other_device_works();
 }

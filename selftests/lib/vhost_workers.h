@@ -3,7 +3,7 @@
  * The worker ioctls of 6.5 (include/uapi/linux/vhost.h, vhost-scsi's) and the
  * worker modes of 6.17, for build hosts whose <linux/vhost.h> predates them:
  * same numbers and layout. The module has its own copy in kmod/compat.h.
- * And two helpers: does the kernel have task workers, where is a thread.
+ * And helpers: does the kernel have task workers, where is a thread.
  */
 #ifndef _VHX_SELFTESTS_VHOST_WORKERS_H
 #define _VHX_SELFTESTS_VHOST_WORKERS_H
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include <linux/vhost.h>
 
 #ifndef VHOST_NEW_WORKER
@@ -86,6 +87,19 @@ static inline pid_t vw_find_thread(const char *dir, const char *comm)
 	}
 	closedir(d);
 	return found;
+}
+
+/* Wait up to a second for thread @comm to be (@want) or not be in @dir. */
+static inline bool vw_thread_is(const char *dir, const char *comm, bool want)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if ((vw_find_thread(dir, comm) != 0) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 #endif /* _VHX_SELFTESTS_VHOST_WORKERS_H */

@@ -52,10 +52,11 @@ cpu_ticks()
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# worker_pid QEMU_PID: the device worker of that owner (vhost-PID, vhostx-PID).
+# worker_pid QEMU_PID: the device worker of that owner: vhost_net's
+# (vhost_worker_of: a kthread, or on 6.12 a thread of QEMU) or vhostx's.
 worker_pid()
 {
-	pgrep -x "vhost-$1" || pgrep -x "vhostx-$1" || echo 0
+	vhost_worker_of "$1" || pgrep -x "vhostx-$1" || echo 0
 }
 
 # l1_busy: busy and total ticks of the test VM's CPUs so far.
