@@ -31,29 +31,6 @@
 #endif
 
 /*
- * "genetlink: hold RCU in genlmsg_mcast()" (6.12-rc3, in stable 6.1.115)
- * dropped genlmsg_multicast_allns()'s gfp_t: it allocates GFP_ATOMIC under
- * an RCU read lock it takes itself. Before it, the caller held that lock
- * (and other stable lines took the change at their own sublevels).
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) || \
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 115) && \
-	 LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0))
-#define vhx_genl_multicast_allns(family, skb, group) \
-	genlmsg_multicast_allns(family, skb, 0, group)
-#else
-#define vhx_genl_multicast_allns(family, skb, group)                      \
-	({                                                                  \
-		int __ret;                                                  \
-		rcu_read_lock();                                            \
-		__ret = genlmsg_multicast_allns(family, skb, 0, group,      \
-						GFP_ATOMIC);                \
-		rcu_read_unlock();                                          \
-		__ret;                                                      \
-	})
-#endif
-
-/*
  * "tracing: Remove second parameter of __assign_str()" (6.10): the source is
  * the one __string() named.
  */

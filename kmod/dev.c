@@ -7,12 +7,15 @@
  * struct, errno, and the same ownership rule (the owner is the mm that called
  * SET_OWNER; everything else but the feature ioctls needs it).
  */
+#include <linux/cred.h>
 #include <linux/eventfd.h>
+#include <linux/nsproxy.h>
 #include <linux/xarray.h>
 #include <linux/nospec.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vhost.h>
+#include <net/net_namespace.h>
 
 #include "compat.h"
 #include "dev.h"
@@ -62,6 +65,8 @@ int vhx_dev_open(struct inode *inode, struct file *f)
 	d->weight_packets = VHX_WEIGHT_PACKETS;
 	d->weight_bytes = VHX_WEIGHT_BYTES;
 	d->worker_mode = vhx_workers_default_mode();
+	d->net = get_net(current->nsproxy->net_ns);
+	d->uid = f->f_cred->euid;
 	mutex_init(&d->mutex);
 	for (i = 0; i < VHX_NVQS; i++) {
 		ret = vhx_vq_init(&d->vqs[i], d, i,
@@ -84,6 +89,7 @@ int vhx_dev_open(struct inode *inode, struct file *f)
 err_vqs:
 	while (i--)
 		vhx_vq_cleanup(&d->vqs[i]);
+	put_net(d->net);
 	kvfree(d);
 	return ret;
 }
@@ -209,6 +215,7 @@ int vhx_dev_release(struct inode *inode, struct file *f)
 	for (i = 0; i < VHX_NVQS; i++)
 		vhx_vq_cleanup(&d->vqs[i]);
 	mutex_destroy(&d->mutex);
+	put_net(d->net);
 	kvfree(d);
 	vhx_obj_put(VHX_OBJ_DEV);
 	return 0;

@@ -12,6 +12,7 @@
 
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/uidgid.h>
 
 #include "vq.h"
 #include "worker.h"
@@ -30,6 +31,13 @@ struct vhx_dev {
 	u32 id;				/* unique while open; netlink's handle */
 	struct mm_struct *mm;		/* owner's mm (mmget); NULL: no owner */
 	pid_t owner_tgid;
+	/*
+	 * Who opened the file, for netlink's permission checks: the network
+	 * namespace it was opened in (a reference, dropped at release) and
+	 * the opener's effective uid.
+	 */
+	struct net *net;
+	kuid_t uid;
 	/* VHOST_SET_FORK_FROM_OWNER's, for workers created from now on */
 	u8 worker_mode;
 	/* [0] from SET_OWNER, more from VHOST_NEW_WORKER (workers.c) */

@@ -200,7 +200,13 @@ static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
 	ret = vhx_net_pop(vq, VHX_DIR_OUT, 0, &c, true);
 	if (ret <= 0)
 		return ret ? ret : -ENOENT;
-	if (c.out_len < vq->vhost_hlen) {
+	/*
+	 * No packet after the header (a chain of length 0, or no more than
+	 * the header the device strips): vhost_net signals the err eventfd
+	 * and stops there, and so does vhostx, at the chain (not past it).
+	 */
+	if (c.out_len <= vq->vhost_hlen) {
+		vhx_ring_unpop(&vq->ring, 1);
 		vhx_vq_break(vq, VHX_QERR_HDR);
 		return -EINVAL;
 	}
@@ -339,6 +345,15 @@ static int vhx_net_rx_bufs(struct vhx_vq *vq, size_t need,
 			if (ret == 0)
 				vhx_ring_unpop(&vq->ring, n);
 			return ret ? ret : VHX_RX_NOBUF;
+		}
+		/*
+		 * A buffer with no room at all: vhost_net signals the err
+		 * eventfd and stops at it; vhostx too, once, at the buffer.
+		 */
+		if (!c.in_len) {
+			vhx_ring_unpop(&vq->ring, n + 1);
+			vhx_vq_break(vq, VHX_QERR_HDR);
+			return -EINVAL;
 		}
 		vq->heads[n].id = cpu_to_vhx32(c.head);
 		vq->heads[n].len = cpu_to_vhx32(min_t(u64, c.in_len, need - have));

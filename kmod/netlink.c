@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vhostx: the "vhostx" generic netlink family. DEV_GET (do and dump) shows
- * devices, queues, workers and counters; DEV_SET (CAP_NET_ADMIN) tunes busy
- * polling and the per-run weights; WORKER_SET (CAP_NET_ADMIN) pins a worker; QUEUE_BROKEN is multicast when a guest's malformed
- * ring stops a queue. See Documentation/netlink/specs/vhostx.yaml.
+ * devices, queues, workers and counters; DEV_SET tunes busy polling and the
+ * per-run weights; WORKER_SET pins a worker; QUEUE_BROKEN is multicast when
+ * a guest's malformed ring stops a queue. See
+ * Documentation/netlink/specs/vhostx.yaml.
+ *
+ * Permissions. A device belongs to the network namespace its file was
+ * opened in, as a WireGuard interface belongs to one. A caller sees the
+ * devices of its own namespace that its user opened, or all of them with
+ * CAP_NET_ADMIN over that namespace; changing one takes CAP_NET_ADMIN over
+ * its namespace. CAP_NET_ADMIN in the initial user namespace (the host's
+ * administrator, vhostxctl run as root) sees and changes every device. A
+ * device the caller may not see does not exist for it: ENODEV, as for an
+ * unknown id.
  */
 #include <net/genetlink.h>
 
@@ -221,8 +231,33 @@ static int vhx_nl_fill_dev(struct sk_buff *skb, struct vhx_dev *d, u32 portid,
 	return 0;
 }
 
-/* The device named by VHOSTX_A_DEV_ID; vhx_devices_lock held. */
-static struct vhx_dev *vhx_nl_lookup(struct genl_info *info)
+/* May the sender of @req (a request skb) see @d? See the top of the file. */
+static bool vhx_nl_may_see(const struct sk_buff *req, const struct vhx_dev *d)
+{
+	if (netlink_capable(req, CAP_NET_ADMIN))
+		return true;
+	if (!net_eq(sock_net(req->sk), d->net))
+		return false;
+	return uid_eq(current_euid(), d->uid) ||
+	       netlink_ns_capable(req, d->net->user_ns, CAP_NET_ADMIN);
+}
+
+/* May the sender of @req change @d's settings? */
+static bool vhx_nl_may_change(const struct sk_buff *req,
+			      const struct vhx_dev *d)
+{
+	if (netlink_capable(req, CAP_NET_ADMIN))
+		return true;
+	return net_eq(sock_net(req->sk), d->net) &&
+	       netlink_ns_capable(req, d->net->user_ns, CAP_NET_ADMIN);
+}
+
+/*
+ * The device named by VHOSTX_A_DEV_ID, if the sender may see it (and with
+ * @change, change it); vhx_devices_lock held.
+ */
+static struct vhx_dev *vhx_nl_lookup(struct sk_buff *req,
+				     struct genl_info *info, bool change)
 {
 	unsigned long id;
 	struct vhx_dev *d;
@@ -231,10 +266,16 @@ static struct vhx_dev *vhx_nl_lookup(struct genl_info *info)
 		return ERR_PTR(-EINVAL);
 	id = nla_get_u32(info->attrs[VHOSTX_A_DEV_ID]);
 	d = vhx_dev_find(&id);
-	if (!d || d->id != nla_get_u32(info->attrs[VHOSTX_A_DEV_ID])) {
+	if (!d || d->id != nla_get_u32(info->attrs[VHOSTX_A_DEV_ID]) ||
+	    !vhx_nl_may_see(req, d)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VHOSTX_A_DEV_ID],
 				    "no vhostx device with this id");
 		return ERR_PTR(-ENODEV);
+	}
+	if (change && !vhx_nl_may_change(req, d)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "changing this device needs CAP_NET_ADMIN over its network namespace");
+		return ERR_PTR(-EPERM);
 	}
 	return d;
 }
@@ -249,7 +290,7 @@ static int vhx_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&vhx_devices_lock);
-	d = vhx_nl_lookup(info);
+	d = vhx_nl_lookup(skb, info, false);
 	ret = PTR_ERR_OR_ZERO(d);
 	if (!ret)
 		ret = vhx_nl_fill_dev(msg, d, info->snd_portid, info->snd_seq, 0);
@@ -271,6 +312,8 @@ static int vhx_nl_dev_get_dumpit(struct sk_buff *skb,
 
 	mutex_lock(&vhx_devices_lock);
 	for (; (d = vhx_dev_find(&id)); id++) {
+		if (!vhx_nl_may_see(cb->skb, d))
+			continue;
 		ret = vhx_nl_fill_dev(skb, d, NETLINK_CB(cb->skb).portid,
 				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
 		if (ret)
@@ -291,7 +334,7 @@ static int vhx_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 	int i;
 
 	mutex_lock(&vhx_devices_lock);
-	d = vhx_nl_lookup(info);
+	d = vhx_nl_lookup(skb, info, true);
 	if (IS_ERR(d)) {
 		mutex_unlock(&vhx_devices_lock);
 		return PTR_ERR(d);
@@ -344,7 +387,7 @@ static int vhx_nl_worker_set_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_free;
 	}
 	mutex_lock(&vhx_devices_lock);
-	d = vhx_nl_lookup(info);
+	d = vhx_nl_lookup(skb, info, true);
 	ret = PTR_ERR_OR_ZERO(d);
 	if (ret)
 		goto out_unlock;
@@ -377,12 +420,12 @@ static const struct genl_ops vhx_nl_ops[] = {
 	{
 		.cmd = VHOSTX_CMD_DEV_SET,
 		.doit = vhx_nl_dev_set_doit,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = VHOSTX_CMD_WORKER_SET,
 		.doit = vhx_nl_worker_set_doit,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 
@@ -400,18 +443,15 @@ static struct genl_family vhx_nl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(vhx_nl_mcgrps),
 };
 
-/*
- * Tell listeners that @vq stopped. Worker context (may sleep), vq->mutex
- * held. Best effort; rare, so no check for listeners first.
- */
-void vhx_nl_notify_broken(struct vhx_vq *vq)
+/* The QUEUE_BROKEN event of @vq, or NULL without memory. */
+static struct sk_buff *vhx_nl_broken_msg(struct vhx_vq *vq)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
-		return;
+		return NULL;
 	hdr = genlmsg_put(msg, 0, 0, &vhx_nl_family, 0, VHOSTX_CMD_QUEUE_BROKEN);
 	if (!hdr ||
 	    nla_put_u32(msg, VHOSTX_A_QUEUE_DEV_ID, vq->dev->id) ||
@@ -421,11 +461,33 @@ void vhx_nl_notify_broken(struct vhx_vq *vq)
 	    nla_put_string(msg, VHOSTX_A_QUEUE_BROKEN_TEXT,
 			   vhx_vq_err_str(vq->broken_reason))) {
 		nlmsg_free(msg);
-		return;
+		return NULL;
 	}
 	genlmsg_end(msg, hdr);
-	/* Devices belong to no namespace: tell listeners in every one. */
-	vhx_genl_multicast_allns(&vhx_nl_family, msg, VHX_NL_MCGRP_EVENTS);
+	return msg;
+}
+
+/*
+ * Tell listeners that @vq stopped: those in the device's namespace, and the
+ * host's (the initial namespace), where vhostxctl monitor usually runs. The
+ * event names the device and queue only. Worker context (may sleep),
+ * vq->mutex held. Best effort; rare, so no check for listeners first.
+ */
+void vhx_nl_notify_broken(struct vhx_vq *vq)
+{
+	struct net *net = vq->dev->net;
+	struct sk_buff *msg;
+
+	msg = vhx_nl_broken_msg(vq);
+	if (msg)
+		genlmsg_multicast_netns(&vhx_nl_family, net, msg, 0,
+					VHX_NL_MCGRP_EVENTS, GFP_KERNEL);
+	if (net_eq(net, &init_net))
+		return;
+	msg = vhx_nl_broken_msg(vq);
+	if (msg)
+		genlmsg_multicast_netns(&vhx_nl_family, &init_net, msg, 0,
+					VHX_NL_MCGRP_EVENTS, GFP_KERNEL);
 }
 
 int __init vhx_nl_init(void)

@@ -22,7 +22,7 @@
 #include "vq.h"
 
 static const char *const vhx_qerr_names[] = {
-	[VHX_QERR_HDR - VHX_RERR_MAX] = "chain shorter than the vnet header",
+	[VHX_QERR_HDR - VHX_RERR_MAX] = "no packet (TX) or no room (RX) after the vnet header",
 	[VHX_QERR_START - VHX_RERR_MAX] = "used ring not accessible at start",
 };
 

@@ -34,7 +34,7 @@ struct socket;
 
 /* Why a queue stopped: a ring violation, or one of these. */
 enum vhx_qerr {
-	VHX_QERR_HDR = VHX_RERR_MAX,	/* TX chain shorter than the vnet header */
+	VHX_QERR_HDR = VHX_RERR_MAX,	/* TX: nothing after the header; RX: no room */
 	VHX_QERR_START,			/* used ring unreachable at start */
 	VHX_QERR_MAX,
 };

@@ -9,6 +9,7 @@
  */
 #include <linux/cgroup.h>
 #include <linux/completion.h>
+#include <linux/kcov.h>
 #include <linux/kthread.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
@@ -81,7 +82,9 @@ static bool vhx_worker_run(struct vhx_worker *worker)
 		 * test_and_set_bit() in vhx_work_queue().
 		 */
 		smp_mb__after_atomic();
+		kcov_remote_start_common(worker->kcov_handle);
 		work->fn(work);
+		kcov_remote_stop();
 		cond_resched();
 	}
 	return true;
@@ -209,6 +212,7 @@ struct vhx_worker *vhx_worker_create(struct mm_struct *mm, pid_t owner, u32 id,
 	init_completion(&worker->started);
 	worker->mm = mm;
 	worker->id = id;
+	worker->kcov_handle = kcov_common_handle();
 	if (id)
 		snprintf(name, sizeof(name), "vhostx-%d-%u", owner, id);
 	else

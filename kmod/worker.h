@@ -41,6 +41,13 @@ struct vhx_worker {
 	u32 id;
 	unsigned int nattached;
 	/*
+	 * KCOV's handle of the task that made the worker: with KCOV, a
+	 * fuzzer that enabled remote coverage (KCOV_REMOTE_ENABLE with a
+	 * common handle) gets the coverage of the work it caused, as with
+	 * vhost's workers. 0 without KCOV.
+	 */
+	u64 kcov_handle;
+	/*
 	 * Task mode: the owner got SIGKILL and the thread exits with it. Set
 	 * once, by the thread; work queued before it ran (drained is then
 	 * complete), work queued after it is refused. vhx_work_queue() reads

@@ -295,9 +295,13 @@ ctl_permissions()
 	echo "as nobody: vhostxctl set $id busypoll-us 10: exit $rc: $out"
 	[ "$rc" -ne 0 ] || fail "nobody changed a setting"
 	printf '%s\n' "$out" | grep -qi 'permission denied' || fail "no 'permission denied'"
-	# Reading needs no privilege.
-	ctl_nobody "$CTL_BIN" -j dev show "$id" > "$CTL_TMP/perm0.json" ||
-		fail "nobody cannot read dev show"
+	# Another user's device does not exist for nobody.
+	rc=0
+	out=$(ctl_nobody "$CTL_BIN" -j dev show "$id" 2>&1) || rc=$?
+	echo "as nobody: vhostxctl dev show $id: exit $rc: $out"
+	[ "$rc" = 1 ] && printf '%s\n' "$out" | grep -q 'no such device' ||
+		fail "nobody read root's device (exit $rc)"
+	"$CTL_BIN" -j dev show "$id" > "$CTL_TMP/perm0.json" || fail "dev show $id"
 
 	"$CTL_BIN" set "$id" busypoll-us 10 || fail "root: vhostxctl set $id busypoll-us 10"
 	"$CTL_BIN" -j dev show "$id" > "$CTL_TMP/perm1.json" || fail "dev show $id"
@@ -330,6 +334,73 @@ EOF
 		printf '%s\n' "$out" | grep -q 'no such device' || fail "vhostxctl $cmd: no 'no such device'"
 	done
 	ctl_release
+}
+
+# Who sees which device: its opener's user, CAP_NET_ADMIN over the network
+# namespace it was opened in (a container's root), the host's root.
+ctl_visibility()
+{
+	local id mine mode pid out rc
+
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	command -v unshare >/dev/null || skip "unshare missing"
+	ctl_hold vis "$CTL_NL" traffic
+	id=$(ctl_kv dev)
+	# a device of nobody's own: it opens the node and holds the owner
+	mode=$(stat -c %a $VHX_NODE)
+	chmod 0666 $VHX_NODE
+	ctl_nobody python3 -c '
+import fcntl, os, time
+fd = os.open("/dev/vhostx-net", os.O_RDWR)
+fcntl.ioctl(fd, 0xAF01)	# VHOST_SET_OWNER
+print("held", flush=True)
+time.sleep(120)' > "$CTL_TMP/vis.out" 2>&1 &
+	pid=$!
+	chmod "$mode" $VHX_NODE
+	for _ in $(seq 50); do grep -q held "$CTL_TMP/vis.out" && break; sleep 0.1; done
+	grep -q held "$CTL_TMP/vis.out" || { cat "$CTL_TMP/vis.out"; fail "nobody could not open a device"; }
+	ctl_nobody "$CTL_BIN" -j dev list > "$CTL_TMP/vis-nobody.json" || fail "dev list as nobody"
+	"$CTL_BIN" -j dev list > "$CTL_TMP/vis-root.json" || fail "dev list as root"
+	unshare -Urn "$CTL_BIN" -j dev list > "$CTL_TMP/vis-uns.json" ||
+		fail "dev list as root of a new user and network namespace"
+	python3 - "$CTL_TMP" "$id" "$pid" <<'EOF'
+import json, sys
+tmp, root_dev, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+seen = {w: {d["id"]: d["owner_pid"] for d in json.load(open(f"{tmp}/vis-{w}.json"))}
+        for w in ("nobody", "root", "uns")}
+for w, s in seen.items():
+    print(f"{w} sees devices {sorted(s)}")
+mine = [i for i, p in seen["root"].items() if p == pid]
+bad = []
+if len(mine) != 1:
+    bad.append(f"root does not see nobody's device (owner pid {pid})")
+if root_dev not in seen["root"]:
+    bad.append("root does not see its own device")
+if root_dev in seen["nobody"]:
+    bad.append("nobody sees root's device")
+if mine and set(seen["nobody"]) != set(mine):
+    bad.append(f"nobody sees {sorted(seen['nobody'])}, expected only its own {mine}")
+if seen["uns"]:
+    bad.append(f"a new namespace's root sees {sorted(seen['uns'])}, expected none")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	rc=$?
+	mine=$(python3 -c 'import json,sys; print(" ".join(str(d["id"]) for d in json.load(open(sys.argv[1])) if d["owner_pid"] == int(sys.argv[2])))' \
+		"$CTL_TMP/vis-root.json" "$pid")
+	# and nobody cannot change even its own device (CAP_NET_ADMIN)
+	if [ -n "$mine" ]; then
+		out=$(ctl_nobody "$CTL_BIN" set "$mine" busypoll-us 10 2>&1) && rc=1
+		echo "as nobody: vhostxctl set $mine busypoll-us 10: $out"
+	fi
+	out=$(unshare -Urn "$CTL_BIN" set "$id" busypoll-us 10 2>&1) && rc=1
+	echo "as a new namespace's root: vhostxctl set $id busypoll-us 10: $out"
+	printf '%s\n' "$out" | grep -q 'no such device' || rc=1
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	ctl_release
+	return $rc
 }
 
 # ---- 5: malformed requests ----
@@ -678,6 +749,8 @@ if [ -x "$CTL_BIN" ] && [ -x "$CTL_NL" ]; then
 	ktap_case "ctl: counters equal the tracepoint counts for a fresh device" ctl_tracepoints
 	ktap_case "ctl: set needs CAP_NET_ADMIN, root's set shows, a missing id is no such device" \
 		ctl_permissions
+	ktap_case "ctl: a device is seen by its user, its namespace's admin and the host's root only" \
+		ctl_visibility
 	for ctl_m in $("$CTL_NL" malformed list); do
 		ktap_case "ctl: malformed request refused: $ctl_m" ctl_malformed "$ctl_m"
 	done

@@ -17,6 +17,8 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -2480,6 +2482,330 @@ HOSTILE(t_h_rx_head_oob, GD_RX, "head index >= num", b_head_oob, 0)
 HOSTILE(t_h_tx_avail_jump, GD_TX, "avail idx moved by more than num", b_avail_jump, 0)
 HOSTILE(t_h_rx_avail_jump, GD_RX, "avail idx moved by more than num", b_avail_jump, 0)
 
+/*
+ * Length edges (issue 16): one chain whose total length sits at an edge of
+ * what a packet can be, on TX or RX, with the tap passing the header
+ * (sock_hlen 12, the default) or the device handling it (vhost_hdr: the tap
+ * has no header, vhost_hlen 12). Unlike the hostile cases, a device may
+ * legitimately complete such a chain (as a dropped packet); the case reports
+ * what each device did, and fails only when the device harms the host or the
+ * rest of the device: its worker spinning, the other queue or another device
+ * stopping, the queue not coming back after a ring reset.
+ */
+struct edge {
+	const char *what;
+	unsigned int q;
+	bool vhost_hdr;
+	/* descriptor lengths: hdr_mult * header length + add */
+	unsigned int nseg;
+	struct { unsigned int hdr_mult; int add; } seg[2];
+};
+
+static uint32_t edge_len(const struct dp *d, const struct edge *e, unsigned int i)
+{
+	return (uint32_t)((int)(e->seg[i].hdr_mult * d->dev.hdr_len) + e->seg[i].add);
+}
+
+/* Lay the chain out at the queue's slot 0: the header (zero) then a frame. */
+static void edge_build(struct dp *d, struct gd_vq *vq, const struct edge *e)
+{
+	uint64_t gpa = hdr_gpa(d, vq), total = 0;
+	unsigned int i;
+
+	for (i = 0; i < e->nseg; i++)
+		total += edge_len(d, e, i);
+	if (vq->index == GD_TX && total > d->dev.hdr_len) {
+		struct virtio_net_hdr h;
+
+		memset(d->scratch, 0, d->dev.hdr_len);
+		/* frame_build() needs room for its own header: copy a prefix */
+		frame_build(d->scratch + d->dev.hdr_len, DP_STALE + 9,
+			    (uint32_t)(total - d->dev.hdr_len < 60 ? 60 : total - d->dev.hdr_len),
+			    false, &h);
+		gd_mem_write(&d->mem, gpa, d->scratch, total);
+	}
+	for (i = 0; i < e->nseg; i++) {
+		uint32_t len = edge_len(d, e, i);
+		bool more = i + 1 < e->nseg;
+
+		gd_vq_raw_desc(vq, i, gpa, len, (more ? VRING_DESC_F_NEXT : 0) | wflag(vq),
+			       (uint16_t)(i + 1));
+		gpa += len;
+	}
+	gd_vq_raw_avail(vq, 0);
+}
+
+/* CPU time (all CPUs, in clock ticks) spent outside idle and iowait. */
+static unsigned long long busy_ticks(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[0] = v[1] = v[2] = v[5] = v[6] = v[7] = 0;
+	fclose(f);
+	return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+}
+
+/* Is something burning a CPU while this process sleeps for a second? */
+static bool host_spinning(void)
+{
+	unsigned long long t0 = busy_ticks(), hz = (unsigned long long)sysconf(_SC_CLK_TCK);
+
+	msleep(1000);
+	return busy_ticks() - t0 > hz * 6 / 10;
+}
+
+static int edge_run(const struct edge *e)
+{
+	struct dp_cfg c = dp_default();
+	struct dp_flow f = { .sizes = SZ_FIXED, .fixed = 200 };
+	struct dp_traffic t;
+	struct gd_vq *vq;
+	struct dp d;
+	uint16_t used0, used1;
+	uint32_t ulen = 0;
+	bool spinning;
+	int r, errs;
+
+	c.vhost_hdr = e->vhost_hdr;
+	r = dp_setup(&d, &c);
+	if (!r)
+		r = dp_exchange(&d, 10, 10);
+	if (r)
+		goto out;
+	vq = &d.dev.vq[e->q];
+	r = gd_vq_restart(vq, d.tap.fd);
+	if (r) {
+		r = fail("restart before: %s", gd_errname(r));
+		goto out;
+	}
+	gd_vq_wait_err(vq, 0);
+	edge_build(&d, vq, e);
+	used0 = gd_vq_used_idx(vq);
+	gd_vq_raw_set_avail_idx(vq, vq->avail_idx);
+	if (e->q == GD_RX) {
+		r = dp_rx_inject(&d, &f, DP_STALE + 1);
+		if (r)
+			goto out;
+	}
+	gd_vq_kick(vq);
+	errs = gd_vq_wait_err(vq, 1000);
+	msleep(200);
+	used1 = gd_vq_used_idx(vq);
+	if (used1 != used0)
+		ulen = vq->used->ring[used0 & (vq->num - 1)].len;
+	spinning = host_spinning();
+	behave("%s %s%s: err eventfd %s, %s, worker %s",
+	       e->q == GD_TX ? "TX" : "RX", e->what, e->vhost_hdr ? " (vhost_hdr)" : "",
+	       errs > 0 ? "signalled" : "not signalled",
+	       used1 == used0 ? "chain not completed" : "chain completed",
+	       spinning ? "SPINNING" : "idle");
+	if (used1 != used0)
+		diag("used entries %u, first len %u", (uint16_t)(used1 - used0), ulen);
+	if (g_vhostx && spinning) {
+		r = fail("a CPU stayed busy after the edge chain: the worker spins on it");
+		goto out;
+	}
+	/* the other queue, other devices, and this queue after a reset */
+	dp_traffic_init(&t, e->q == GD_RX ? 20 : 0, e->q == GD_TX ? 20 : 0);
+	t.skip_q[e->q] = true;
+	r = dp_run(&d, &t);
+	if (r) {
+		fprintf(stderr, "the other queue stopped working\n");
+		goto out;
+	}
+	r = other_device_works();
+	if (r) {
+		fprintf(stderr, "another device stopped working\n");
+		goto out;
+	}
+	r = gd_vq_restart(vq, d.tap.fd);
+	if (r) {
+		r = fail("restart after: %s", gd_errname(r));
+		goto out;
+	}
+	d.tx_sent = d.tx_used = d.tx_done;
+	if (e->q == GD_RX) {
+		d.rx_want_bufs = 0;
+		r = dp_rx_fill(&d);
+		if (r)
+			goto out;
+	}
+	gd_vq_kick(vq);
+	r = dp_exchange(&d, 50, 50);
+	if (r)
+		fprintf(stderr, "the queue did not recover after a ring reset\n");
+out:
+	dp_teardown(&d);
+	return r;
+}
+
+/* hdr_mult, add: the length is hdr_mult * header + add */
+#define EDGE(fn, q_, vh_, what_, n_, ...)					\
+	static int fn(void)							\
+	{									\
+		static const struct edge e = { what_, q_, vh_, n_, { __VA_ARGS__ } }; \
+		return edge_run(&e);						\
+	}
+
+EDGE(t_e_tx_zero, GD_TX, false, "total length 0", 1, { 0, 0 })
+EDGE(t_e_tx_zero_vh, GD_TX, true, "total length 0", 1, { 0, 0 })
+EDGE(t_e_tx_zero_two, GD_TX, false, "two descriptors of length 0", 2, { 0, 0 }, { 0, 0 })
+EDGE(t_e_tx_short, GD_TX, false, "shorter than the header", 1, { 1, -2 })
+EDGE(t_e_tx_short_vh, GD_TX, true, "shorter than the header", 1, { 1, -2 })
+EDGE(t_e_tx_hdr, GD_TX, false, "exactly the header", 1, { 1, 0 })
+EDGE(t_e_tx_hdr_vh, GD_TX, true, "exactly the header", 1, { 1, 0 })
+EDGE(t_e_tx_runt, GD_TX, false, "header and a 13-byte frame", 1, { 1, 13 })
+EDGE(t_e_tx_min, GD_TX, false, "header and a 14-byte frame", 2, { 1, 0 }, { 0, 14 })
+EDGE(t_e_tx_huge, GD_TX, false, "header and 64 KiB + 1", 2, { 1, 0 }, { 0, 65537 })
+EDGE(t_e_tx_huge_vh, GD_TX, true, "header and 64 KiB + 1", 2, { 1, 0 }, { 0, 65537 })
+EDGE(t_e_rx_zero, GD_RX, false, "buffer of length 0", 1, { 0, 0 })
+EDGE(t_e_rx_short, GD_RX, false, "buffer shorter than the header", 1, { 1, -2 })
+EDGE(t_e_rx_short_vh, GD_RX, true, "buffer shorter than the header", 1, { 1, -2 })
+EDGE(t_e_rx_hdr, GD_RX, false, "buffer of exactly the header", 1, { 1, 0 })
+EDGE(t_e_rx_hdr_vh, GD_RX, true, "buffer of exactly the header", 1, { 1, 0 })
+EDGE(t_e_rx_huge, GD_RX, false, "buffer of the header and 64 KiB + 1", 2, { 1, 0 }, { 0, 65537 })
+
+/*
+ * A guest that refills its TX ring forever must not take a CPU away from
+ * the host (issue 16, CVE-2019-3900's class): the worker shares CPU 0 with
+ * a spinning thread of this process, the flood's driver runs on CPU 1, and
+ * the spinner must still get a fair part of CPU 0 while the worker is busy.
+ */
+static int bench(bool tx, uint32_t size, unsigned int seconds);
+static volatile bool g_spin_stop;
+
+static void *spin_fn(void *arg)
+{
+	uint64_t *loops = arg;
+
+	while (!g_spin_stop)
+		(*loops)++;
+	return NULL;
+}
+
+/* Loops a thread pinned to CPU 0 makes in @ms milliseconds. */
+static uint64_t spin_cpu0(unsigned int ms)
+{
+	uint64_t loops = 0;
+	pthread_attr_t a;
+	pthread_t th;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	pthread_attr_init(&a);
+	pthread_attr_setaffinity_np(&a, sizeof(set), &set);
+	g_spin_stop = false;
+	if (pthread_create(&th, &a, spin_fn, &loops)) {
+		pthread_attr_destroy(&a);
+		return 0;
+	}
+	msleep(ms);
+	g_spin_stop = true;
+	pthread_join(th, NULL);
+	pthread_attr_destroy(&a);
+	return loops;
+}
+
+/* utime + stime of thread @tid, in clock ticks. */
+static uint64_t thread_ticks(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return ut + st;
+}
+
+/* The device worker of process @owner: a kthread or a thread of @owner. */
+static pid_t worker_of(pid_t owner)
+{
+	char comm[32], dir[64];
+	pid_t tid;
+	int i;
+
+	snprintf(comm, sizeof(comm), "%s-%d", g_vhostx ? "vhostx" : "vhost", owner);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", owner);
+	for (i = 0; i < 200; i++) {
+		tid = vw_find_thread("/proc", comm);
+		if (!tid)
+			tid = vw_find_thread(dir, comm);
+		if (tid)
+			return tid;
+		msleep(10);
+	}
+	return 0;
+}
+
+static int t_flood_fair(void)
+{
+	uint64_t base, loaded, t0, busy;
+	long hz = sysconf(_SC_CLK_TCK);
+	cpu_set_t set;
+	pid_t child, w;
+	int st, r = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return skip("needs 2 CPUs");
+	base = spin_cpu0(1000);
+	child = fork();
+	if (child < 0)
+		return fail("fork: %s", strerror(errno));
+	if (!child) {
+		CPU_ZERO(&set);
+		CPU_SET(1, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(1);
+		_exit(bench(true, 64, 6) ? 1 : 0);
+	}
+	w = worker_of(child);
+	if (!w) {
+		r = fail("no worker thread of pid %d", child);
+		goto out;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(w, sizeof(set), &set)) {
+		r = fail("pin worker %d to CPU 0: %s", w, strerror(errno));
+		goto out;
+	}
+	msleep(1000);		/* the flood is on */
+	t0 = thread_ticks(w);
+	loaded = spin_cpu0(2000);
+	busy = thread_ticks(w) - t0;
+	diag("spinner on CPU 0: %llu loops/s alone, %llu with the flooded worker there (%.0f%%); the worker used %.0f%% of a CPU meanwhile",
+	     (unsigned long long)base, (unsigned long long)loaded / 2,
+	     base ? 100.0 * loaded / 2 / base : 0, 100.0 * busy / (2.0 * hz));
+	behave("TX flood: the host %s a thread sharing the worker's CPU",
+	       loaded / 2 >= base / 4 ? "still schedules" : "STARVES");
+	if (busy < (uint64_t)hz / 5)
+		r = fail("the flood kept the worker busy only %.0f%% of the time: inconclusive",
+			 100.0 * busy / (2.0 * hz));
+	else if (loaded / 2 < base / 4)
+		r = fail("the spinner got under a quarter of its CPU next to the flooded worker");
+out:
+	if (waitpid(child, &st, 0) == child && !r && (!WIFEXITED(st) || WEXITSTATUS(st)))
+		r = fail("the flood's driver failed (status %#x)", st);
+	return r;
+}
+
 static int t_h_unaligned(void)
 {
 	struct dp_cfg c = dp_default();
@@ -2868,6 +3194,24 @@ static const struct dp_case cases[] = {
 	{ "hostile_rx_head_oob", t_h_rx_head_oob, "" },
 	{ "hostile_tx_avail_jump", t_h_tx_avail_jump, "" },
 	{ "hostile_rx_avail_jump", t_h_rx_avail_jump, "" },
+	{ "edge_tx_zero", t_e_tx_zero, "" },
+	{ "edge_tx_zero_vhost_hdr", t_e_tx_zero_vh, "" },
+	{ "edge_tx_zero_two", t_e_tx_zero_two, "" },
+	{ "edge_tx_short", t_e_tx_short, "" },
+	{ "edge_tx_short_vhost_hdr", t_e_tx_short_vh, "" },
+	{ "edge_tx_hdr", t_e_tx_hdr, "" },
+	{ "edge_tx_hdr_vhost_hdr", t_e_tx_hdr_vh, "" },
+	{ "edge_tx_runt", t_e_tx_runt, "" },
+	{ "edge_tx_min", t_e_tx_min, "" },
+	{ "edge_tx_huge", t_e_tx_huge, "" },
+	{ "edge_tx_huge_vhost_hdr", t_e_tx_huge_vh, "" },
+	{ "edge_rx_zero", t_e_rx_zero, "" },
+	{ "edge_rx_short", t_e_rx_short, "" },
+	{ "edge_rx_short_vhost_hdr", t_e_rx_short_vh, "" },
+	{ "edge_rx_hdr", t_e_rx_hdr, "" },
+	{ "edge_rx_hdr_vhost_hdr", t_e_rx_hdr_vh, "" },
+	{ "edge_rx_huge", t_e_rx_huge, "" },
+	{ "flood_fair", t_flood_fair, "a guest flooding TX forever: the worker shares its CPU fairly" },
 	{ "hostile_unaligned", t_h_unaligned, "SET_VRING_ADDR refuses unaligned avail/used" },
 };
 

@@ -10,7 +10,10 @@
 # turned into TAP diagnostics. After every case the kernel taint is checked:
 # any bit beyond O (out-of-tree) and E (unsigned) fails that case. Each
 # result line follows a diagnostic "# time: N ms" with the case's duration
-# (scripts/slowest.sh lists the slowest cases of a run's log).
+# (scripts/slowest.sh lists the slowest cases of a run's log). So are the
+# kernel's reports that come without a taint on some kernels (lockdep,
+# UBSAN, hung tasks, list corruption): a new one in the kernel log during a
+# case fails it (ktap_reports).
 
 KSFT_SKIP=4
 KTAP_TAINT_ALLOWED=$(((1 << 12) | (1 << 13)))
@@ -50,9 +53,26 @@ ktap_taint_bad()
 	echo $((t & ~KTAP_TAINT_ALLOWED))
 }
 
+# What the kernel prints when a debug check fires (KASAN, UBSAN, lockdep,
+# DEBUG_ATOMIC_SLEEP, DEBUG_LIST, hung tasks) or it hits a bug or a WARN.
+KTAP_REPORT_RE='BUG: |UBSAN:|WARNING: |INFO: task .* blocked|list_(add|del) corruption|kernel BUG at|general protection fault|refcount_t: |DEBUG_LOCKS_WARN_ON|rcu_(sched|preempt) self-detected stall|kmemleak: [0-9]+ new suspected'
+KTAP_KLOG_LINES=$(dmesg 2>/dev/null | wc -l)
+
+# Print the kernel's report lines logged since the last call (with the 20
+# lines after each), nothing if there were none.
+ktap_reports()
+{
+	local n
+	n=$(dmesg 2>/dev/null | wc -l)
+	# a log buffer that wrapped: look at all of it
+	[ "$n" -ge "$KTAP_KLOG_LINES" ] || KTAP_KLOG_LINES=0
+	dmesg 2>/dev/null | tail -n +$((KTAP_KLOG_LINES + 1)) | grep -E -A20 "$KTAP_REPORT_RE" | head -60
+	KTAP_KLOG_LINES=$n
+}
+
 ktap_case()
 {
-	local name=$1 out rc bad reason='' t0
+	local name=$1 out rc bad reports reason='' t0
 	shift
 	KTAP_N=$((KTAP_N + 1))
 	t0=$(date +%s%N)
@@ -60,9 +80,14 @@ ktap_case()
 	rc=$?
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
 	bad=$(ktap_taint_bad)
+	reports=$(ktap_reports)
 	if [ "$bad" -ne 0 ]; then
 		echo "# kernel tainted beyond O/E: $(cat /proc/sys/kernel/tainted)"
-		dmesg | grep -E -A20 'BUG:|WARNING:|Oops' | head -40 | sed 's/^/# /'
+		rc=1
+	fi
+	if [ -n "$reports" ]; then
+		echo "# the kernel reported during this case:"
+		printf '%s\n' "$reports" | sed 's/^/# /'
 		rc=1
 	fi
 	echo "# time: $((($(date +%s%N) - t0) / 1000000)) ms"

@@ -62,7 +62,7 @@ static inline bool vw_kernel_has_tasks(void)
  */
 static inline pid_t vw_find_thread(const char *dir, const char *comm)
 {
-	char path[300], buf[64];
+	char path[600], buf[64];
 	struct dirent *e;
 	pid_t found = 0;
 	DIR *d;

@@ -256,5 +256,14 @@ if [ "$TAINT" -lt 0 ] || [ $((TAINT & ~TAINT_ALLOWED)) -ne 0 ]; then
 	VM_KEEP=1
 	[ "$RC" = 0 ] && RC=125
 fi
+# Reports that taint nothing on some kernels (lockdep, UBSAN, hung tasks):
+# the same patterns selftests/lib/ktap.sh checks after every case.
+REPORT_RE=$(sed -n "s/^KTAP_REPORT_RE='\(.*\)'$/\1/p" "$TOP/selftests/lib/ktap.sh")
+if [ -n "$REPORT_RE" ] && grep -qE "$REPORT_RE" "$RUN/dmesg.txt" 2>/dev/null; then
+	echo "vm: FAIL: the kernel reported a bug; see $RUN/dmesg.txt" >&2
+	grep -E -A30 "$REPORT_RE" "$RUN/dmesg.txt" | head -80 >&2
+	VM_KEEP=1
+	[ "$RC" = 0 ] && RC=125
+fi
 [ "$RC" = 0 ] && [ "$VM_KEEP" != 1 ] && rm -rf "$RUN"
 exit "$RC"

@@ -122,7 +122,7 @@ enum vhostx_broken_reason {
 	VHOSTX_BROKEN_DIR,		/* descriptor direction wrong for the queue */
 	VHOSTX_BROKEN_IOV_FULL,		/* chain has too many segments */
 	VHOSTX_BROKEN_USED,		/* used ring not writable */
-	VHOSTX_BROKEN_HDR,		/* TX chain shorter than the vnet header */
+	VHOSTX_BROKEN_HDR,		/* TX: no packet after the vnet header; RX: a buffer of 0 bytes */
 	VHOSTX_BROKEN_START,		/* used ring not accessible at start */
 	VHOSTX_BROKEN_LOG,		/* dirty log (VHOST_SET_LOG_BASE) not writable */
 };
