@@ -11,6 +11,10 @@
 #          suite there); with VERSIONs, on those
 #   full   every suite on every kernel of the matrix, or on the VERSIONs
 #          (make check-all KVERS="...")
+#   debug  the quick tier and a short run of the in-VM fuzzer
+#          (VHX_FUZZ_SECONDS, default 60) on the debug kernel, built first if
+#          the cache has none (scripts/debug-kernel.sh)
+#   fuzz   the in-VM fuzzer alone on the debug kernel, for VHX_FUZZ_SECONDS
 #
 # Ends with a table: kernel, tier, result, seconds; exits 1 if any kernel
 # failed or was missing. The TAP of each kernel is in
@@ -26,10 +30,23 @@ case $mode in
 quick) suites="module abi datapath ctl" ;;
 # Every suite, the migration suite's multiqueue pair included.
 full) suites= && export VHX_MIG_CASES=${VHX_MIG_CASES:-all} ;;
-*) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+debug) suites="module abi datapath ctl fuzz" ;;
+fuzz) suites="fuzz" ;;
+*) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
+export VHX_FUZZ_SECONDS=${VHX_FUZZ_SECONDS:-60}
 
-if [ $# -gt 0 ]; then
+if [ "$mode" = debug ] || [ "$mode" = fuzz ]; then
+	t0=$(date +%s)
+	v=$("$top/scripts/debug-kernel.sh" build) ||
+		{ echo "check-kernels: the debug kernel did not build" >&2; exit 1; }
+	echo "# check-kernels: the debug kernel $v, ready after $(($(date +%s) - t0)) s" >&2
+	vers=("$v")
+	# vhostx alone: vhost_net was the oracle on the default kernel
+	export VHX_ORACLE=0
+	# KASAN and lockdep slow everything down, the fuzzer runs for its time
+	VM_TIMEOUT=${VM_TIMEOUT:-$((3600 + VHX_FUZZ_SECONDS))}
+elif [ $# -gt 0 ]; then
 	vers=("$@")
 else
 	mapfile -t vers < <("$top/scripts/kernels.sh" list | awk '{ print $2 }')

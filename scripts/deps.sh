@@ -14,6 +14,7 @@ PKGS="build-essential gcc g++ make cmake pkg-config git kmod cpio bc python3 xz-
 	libnl-3-dev libnl-genl-3-dev libcli11-dev catch2
 	clang libclang-rt-14-dev dpdk dpdk-dev
 	nlohmann-json3-dev dkms
+	linux-source-6.1 bison flex libelf-dev libssl-dev
 	iperf3 gnuplot-nox bpftrace linux-perf"
 
 missing=

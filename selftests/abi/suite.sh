@@ -38,7 +38,7 @@ abi_suite()
 	fi
 	cases=$("$ABI_TEST" list)
 	[ -d /sys/module/vhost_net ] && had_vhost_net=1
-	for dev in /dev/vhost-net "$VHX_NODE"; do
+	for dev in $(vhx_devices); do
 		for case in $cases; do
 			ktap_case "abi[${dev#/dev/}]: $case" abi_run "$dev" "$case"
 		done

@@ -80,6 +80,7 @@ dp_differences()
 	local c a b n=0
 
 	[ -z "$DP_VHX_SKIP" ] || skip "vhostx cases skipped: $DP_VHX_SKIP"
+	[ "${VHX_ORACLE:-1}" != 0 ] || skip "VHX_ORACLE=0: vhostx alone (compared on the default kernel)"
 	for a in "$DP_DIAG"/vhost-net/*; do
 		c=$(basename "$a")
 		b=$DP_DIAG/vhostx-net/$c
@@ -111,7 +112,7 @@ if [ -x "$DP_TEST" ]; then
 	dp_vhostx_probe
 	[ -z "$DP_VHX_SKIP" ] || ktap_diag "vhostx datapath cases skip: $DP_VHX_SKIP"
 	for dp_c in $("$DP_TEST" list); do
-		for dp_dev in /dev/vhost-net $VHX_NODE; do
+		for dp_dev in $(vhx_devices); do
 			dp_fn=dp_case
 			[ "$dp_c" != owner_killed ] || dp_fn=dp_case_owner_killed
 			if [ "$dp_c" = owner_killed ]; then
