@@ -2323,6 +2323,44 @@ static void b_avail_jump(struct dp *d, struct gd_vq *vq)
 	vq->avail_idx = (uint16_t)(vq->num + 1);
 }
 
+/*
+ * After a bad or odd chain on @vq: the device's other queue still works,
+ * other devices do, and re-setting @vq's ring brings it back.
+ */
+static int queue_aftermath(struct dp *d, struct gd_vq *vq)
+{
+	struct dp_traffic t;
+	int r;
+
+	dp_traffic_init(&t, vq->index == GD_RX ? 20 : 0, vq->index == GD_TX ? 20 : 0);
+	t.skip_q[vq->index] = true;
+	r = dp_run(d, &t);
+	if (r) {
+		fprintf(stderr, "the other queue stopped working\n");
+		return r;
+	}
+	r = other_device_works();
+	if (r) {
+		fprintf(stderr, "another device stopped working\n");
+		return r;
+	}
+	r = gd_vq_restart(vq, d->tap.fd);
+	if (r)
+		return fail("restart after: %s", gd_errname(r));
+	d->tx_sent = d->tx_used = d->tx_done;
+	if (vq->index == GD_RX) {
+		d->rx_want_bufs = 0;
+		r = dp_rx_fill(d);
+		if (r)
+			return r;
+	}
+	gd_vq_kick(vq);
+	r = dp_exchange(d, 50, 50);
+	if (r)
+		fprintf(stderr, "the queue did not recover after a ring reset\n");
+	return r;
+}
+
 static int hostile_run(const struct hostile *h)
 {
 	struct dp_cfg c = dp_default();
@@ -2414,41 +2452,7 @@ static int hostile_run(const struct hostile *h)
 		r = fail("vhostx went on using a queue after a bad chain");
 		goto out;
 	}
-	/* the other queue of this device still works */
-	{
-		struct dp_traffic t;
-
-		dp_traffic_init(&t, h->q == GD_RX ? 20 : 0, h->q == GD_TX ? 20 : 0);
-		t.skip_q[h->q] = true;
-		r = dp_run(&d, &t);
-		if (r) {
-			fprintf(stderr, "the other queue stopped working\n");
-			goto out;
-		}
-	}
-	/* and other devices */
-	r = other_device_works();
-	if (r) {
-		fprintf(stderr, "another device stopped working\n");
-		goto out;
-	}
-	/* re-setting the ring brings the queue back */
-	r = gd_vq_restart(vq, d.tap.fd);
-	if (r) {
-		r = fail("restart after: %s", gd_errname(r));
-		goto out;
-	}
-	d.tx_sent = d.tx_used = d.tx_done;
-	if (h->q == GD_RX) {
-		d.rx_want_bufs = 0;
-		r = dp_rx_fill(&d);
-		if (r)
-			goto out;
-	}
-	gd_vq_kick(vq);
-	r = dp_exchange(&d, 50, 50);
-	if (r)
-		fprintf(stderr, "the queue did not recover after a ring reset\n");
+	r = queue_aftermath(&d, vq);
 out:
 	dp_teardown(&d);
 	return r;
@@ -2563,7 +2567,6 @@ static int edge_run(const struct edge *e)
 {
 	struct dp_cfg c = dp_default();
 	struct dp_flow f = { .sizes = SZ_FIXED, .fixed = 200 };
-	struct dp_traffic t;
 	struct gd_vq *vq;
 	struct dp d;
 	uint16_t used0, used1;
@@ -2610,35 +2613,7 @@ static int edge_run(const struct edge *e)
 		r = fail("a CPU stayed busy after the edge chain: the worker spins on it");
 		goto out;
 	}
-	/* the other queue, other devices, and this queue after a reset */
-	dp_traffic_init(&t, e->q == GD_RX ? 20 : 0, e->q == GD_TX ? 20 : 0);
-	t.skip_q[e->q] = true;
-	r = dp_run(&d, &t);
-	if (r) {
-		fprintf(stderr, "the other queue stopped working\n");
-		goto out;
-	}
-	r = other_device_works();
-	if (r) {
-		fprintf(stderr, "another device stopped working\n");
-		goto out;
-	}
-	r = gd_vq_restart(vq, d.tap.fd);
-	if (r) {
-		r = fail("restart after: %s", gd_errname(r));
-		goto out;
-	}
-	d.tx_sent = d.tx_used = d.tx_done;
-	if (e->q == GD_RX) {
-		d.rx_want_bufs = 0;
-		r = dp_rx_fill(&d);
-		if (r)
-			goto out;
-	}
-	gd_vq_kick(vq);
-	r = dp_exchange(&d, 50, 50);
-	if (r)
-		fprintf(stderr, "the queue did not recover after a ring reset\n");
+	r = queue_aftermath(&d, vq);
 out:
 	dp_teardown(&d);
 	return r;
