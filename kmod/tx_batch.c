@@ -46,11 +46,16 @@ int vhx_tx_batch_add(struct vhx_tx_batch *b, struct socket *sock,
 	int pad = SKB_DATA_ALIGN(VHX_TX_PAD + headroom + sock_hlen);
 	struct xdp_buff *xdp = &b->xdp[b->n];
 	struct tun_xdp_hdr *hdr;
-	unsigned int buflen;
+	size_t buflen;
 	void *buf;
 
 	if (len < sock_hlen || len - sock_hlen < ETH_HLEN)
 		return -ENOSPC;	/* let the tap judge and count it */
+	/*
+	 * In size_t: a chain of several descriptors of 4 GiB - 1 over a huge
+	 * memory region is longer than any unsigned int (the fuzzer's find:
+	 * a truncated buflen passed, and copy_from_iter() WARNed at > INT_MAX).
+	 */
 	buflen = SKB_DATA_ALIGN(len - sock_hlen + pad) +
 		 SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	if (buflen > PAGE_SIZE)
