@@ -46,14 +46,14 @@ dp_vhostx_probe()
 # dp_case DEV CASE: run one dp_test case; keep its DIAG lines for the comparison.
 dp_case()
 {
-	local dev=$1 c=$2 tag rc=0
+	local dev=$1 c=$2 tag=${1##*/} rc=0 out
 
-	tag=$(basename "$dev")
 	[ "$dev" != $VHX_NODE ] || [ -z "$DP_VHX_SKIP" ] || skip "$DP_VHX_SKIP"
 	[ -c "$dev" ] || fail "$dev missing"
-	mkdir -p "$DP_DIAG/$tag"
+	[ -d "$DP_DIAG/$tag" ] || mkdir -p "$DP_DIAG/$tag"
 	"$DP_TEST" --dev "$dev" run "$c" > "$DP_DIAG/$tag/$c" 2>&1 || rc=$?
-	cat "$DP_DIAG/$tag/$c"
+	mapfile -t out < "$DP_DIAG/$tag/$c"
+	[ ${#out[@]} -eq 0 ] || printf '%s\n' "${out[@]}"
 	return $rc
 }
 
@@ -82,7 +82,7 @@ dp_differences()
 	[ -z "$DP_VHX_SKIP" ] || skip "vhostx cases skipped: $DP_VHX_SKIP"
 	[ "${VHX_ORACLE:-1}" != 0 ] || skip "VHX_ORACLE=0: vhostx alone (compared on the default kernel)"
 	for a in "$DP_DIAG"/vhost-net/*; do
-		c=$(basename "$a")
+		c=${a##*/}
 		b=$DP_DIAG/vhostx-net/$c
 		[ -f "$b" ] || continue
 		grep '^BEHAVIOUR:' "$a" > "$DP_DIAG/a" || true
@@ -111,14 +111,15 @@ if [ -x "$DP_TEST" ]; then
 	ktap_case "datapath: vhostx loads" dp_vhostx_setup
 	dp_vhostx_probe
 	[ -z "$DP_VHX_SKIP" ] || ktap_diag "vhostx datapath cases skip: $DP_VHX_SKIP"
+	dp_devs=$(vhx_test_devices)
 	for dp_c in $("$DP_TEST" list); do
-		for dp_dev in $(vhx_devices); do
+		for dp_dev in $dp_devs; do
 			dp_fn=dp_case
 			[ "$dp_c" != owner_killed ] || dp_fn=dp_case_owner_killed
 			if [ "$dp_c" = owner_killed ]; then
-				ktap_case "datapath: $(basename $dp_dev): $dp_c" $dp_fn "$dp_dev"
+				ktap_case "datapath: ${dp_dev##*/}: $dp_c" $dp_fn "$dp_dev"
 			else
-				ktap_case "datapath: $(basename $dp_dev): $dp_c" $dp_fn "$dp_dev" "$dp_c"
+				ktap_case "datapath: ${dp_dev##*/}: $dp_c" $dp_fn "$dp_dev" "$dp_c"
 			fi
 		done
 	done

@@ -13,6 +13,7 @@ vhx_loaded()
 # tun_get_socket/tap_get_socket), as vhost_net does.
 vhx_deps()
 {
+	[ -d /sys/module/tun ] && [ -d /sys/module/tap ] && return 0
 	modprobe -a tun tap
 }
 
@@ -30,7 +31,7 @@ vhx_unload()
 wait_node()
 {
 	local i
-	for i in $(seq 20); do
+	for ((i = 0; i < 20; i++)); do
 		[ -c "$1" ] && return 0
 		sleep 0.1
 	done
@@ -67,7 +68,7 @@ vhx_ndev()
 vhx_ndev_zero()
 {
 	local i
-	for i in $(seq $((${1:-5} * 10))); do
+	for ((i = 0; i < ${1:-5} * 10; i++)); do
 		[ "$(vhx_ndev)" = 0 ] && return 0
 		sleep 0.1
 	done
@@ -88,7 +89,7 @@ vhx_objects_zero()
 {
 	local i left
 	debugfs_ready || { echo "no vhostx debugfs"; return 1; }
-	for i in $(seq $((${1:-5} * 10))); do
+	for ((i = 0; i < ${1:-5} * 10; i++)); do
 		left=$(vhx_objects_left)
 		[ -z "$left" ] && return 0
 		sleep 0.1
@@ -101,7 +102,7 @@ vhx_objects_zero()
 # reference) then vhostx; only vhostx with VHX_ORACLE=0, as on the debug
 # kernel, where the oracle was already compared on the default kernel and a
 # report from vhost_net's own code is not vhostx's to fix.
-vhx_devices()
+vhx_test_devices()
 {
 	[ "${VHX_ORACLE:-1}" = 0 ] || echo /dev/vhost-net
 	echo "$VHX_NODE"
