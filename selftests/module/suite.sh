@@ -171,6 +171,38 @@ mod_memcg()
 	vhx_unload
 }
 
+# With memory.max at 1 MiB, a process cannot open 256 devices (16 MiB of
+# charges): the memory controller stops it (an open fails with ENOMEM, or the
+# cgroup's OOM killer ends it), memory.peak stays within the limit, and once
+# it is gone nothing the module counts is left.
+mod_memcg_limit()
+{
+	local cg=/sys/fs/cgroup g=/sys/fs/cgroup/vhx-memcg-max n=256 got peak ev
+	mountpoint -q $cg || mount -t cgroup2 none $cg || skip "no cgroup2"
+	grep -qw memory $cg/cgroup.controllers || skip "no memory controller"
+	echo +memory > $cg/cgroup.subtree_control || fail "enable the memory controller"
+	vhx_load || fail "insmod"
+	wait_node $VHX_NODE || fail "no node"
+	debugfs_ready || fail "no vhostx debugfs"
+	mkdir -p $g && echo $((1 << 20)) > $g/memory.max || fail "a memcg of 1 MiB"
+	got=$(
+		echo $BASHPID > $g/cgroup.procs || exit 1
+		for ((i = 0; i < n; i++)); do
+			exec {fd}<>$VHX_NODE || break
+		done 2>/dev/null
+		echo $i
+	) || true	# killed by the cgroup's OOM killer: no count
+	read -r peak < $g/memory.peak 2>/dev/null || peak=?
+	ev=$(tr '\n' ' ' < $g/memory.events)
+	echo "opened ${got:-? (killed)} of $n devices in 1 MiB; peak $peak; events: $ev"
+	rmdir $g 2>/dev/null || true
+	[ -z "$got" ] || [ "$got" -lt $n ] || fail "$n devices opened within 1 MiB"
+	[[ $ev =~ max\ [1-9] ]] || fail "the limit was never hit: $ev"
+	[ "$peak" = ? ] || [ "$peak" -le $((1 << 20)) ] || fail "peak $peak over the limit"
+	vhx_objects_zero 5 || fail "objects left after the capped opener"
+	vhx_unload
+}
+
 mod_with_vhost_net()
 {
 	modprobe vhost_net || skip "vhost_net not available"
@@ -197,3 +229,4 @@ ktap_case "module: live-object counts follow open and close" mod_objects
 ktap_case "module: fdinfo names the device id" mod_fdinfo
 ktap_case "module: loads beside vhost_net, in both orders" mod_with_vhost_net
 ktap_case "module: a device's memory is charged to its opener's memory cgroup" mod_memcg
+ktap_case "module: a memory cgroup's limit stops an opener of devices" mod_memcg_limit
