@@ -337,9 +337,8 @@ EOF
 }
 
 # Who sees which device: its opener's user in the namespace it was opened
-# in, and the host's root. (CAP_NET_ADMIN over a non-initial namespace, a
-# container's root, needs a user namespace, which the test VM's chroot
-# cannot create: unshare(CLONE_NEWUSER) is EPERM in a chroot.)
+# in, and the host's root. (A container's root, CAP_NET_ADMIN over a
+# non-initial namespace: ctl_container.)
 ctl_visibility()
 {
 	local id mine mode pid out rc
@@ -407,6 +406,59 @@ EOF
 	fi
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	ctl_release
+	return $rc
+}
+
+# A container: a user namespace of nobody's, where it is root, with a network
+# namespace of its own. Its root opens a device there, sees that device and
+# no other, may change it (CAP_NET_ADMIN over the device's namespace:
+# GENL_UNS_ADMIN_PERM and vhx_nl_may_change), and gets "no such device" for
+# the host's.
+ctl_container()
+{
+	local id mode out rc=0
+
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	command -v unshare >/dev/null || skip "unshare missing"
+	ctl_nobody unshare -U -r -n true 2>/dev/null || skip "no user namespaces for nobody here"
+	ctl_hold cont "$CTL_NL" traffic
+	id=$(ctl_kv dev)
+	mode=$(stat -c %a $VHX_NODE)
+	chmod 0666 $VHX_NODE
+	cat > "$CTL_TMP/container.py" <<'EOF'
+import fcntl, json, os, subprocess, sys
+ctl, host_dev = sys.argv[1], int(sys.argv[2])
+fd = os.open("/dev/vhostx-net", os.O_RDWR)
+fcntl.ioctl(fd, 0xAF01)	# VHOST_SET_OWNER
+own = next(int(l.split()[1]) for l in open(f"/proc/self/fdinfo/{fd}") if l.startswith("vhostx-id:"))
+def run(*args):
+    p = subprocess.run([ctl, *map(str, args)], capture_output=True, text=True)
+    print(f"in the container: vhostxctl {' '.join(map(str, args))}: exit {p.returncode} {p.stderr.strip()}")
+    return p
+seen = sorted(d["id"] for d in json.loads(run("-j", "dev", "list").stdout))
+print(f"the container's root (uid {os.getuid()}) opened device {own} and sees {seen}")
+bad = []
+if seen != [own]:
+    bad.append(f"the container sees {seen}, expected only its own {own}")
+if run("set", own, "busypoll-us", 10).returncode != 0:
+    bad.append("the container's root could not change its own device")
+dev = json.loads(run("-j", "dev", "show", own).stdout)
+d = dev[0] if isinstance(dev, list) else dev
+if d["busypoll_us"] != 10:
+    bad.append(f"busypoll_us {d['busypoll_us']} after the container's set")
+p = run("set", host_dev, "busypoll-us", 10)
+if p.returncode == 0 or "no such device" not in p.stderr.lower():
+    bad.append("the container reached the host's device")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+EOF
+	# the script comes on stdin: the container's root is nobody on the host
+	out=$(ctl_nobody unshare -U -r -n python3 - "$CTL_BIN" "$id" \
+		< "$CTL_TMP/container.py" 2>&1) || rc=1
+	chmod "$mode" $VHX_NODE
+	printf '%s\n' "$out"
 	ctl_release
 	return $rc
 }
@@ -759,6 +811,7 @@ if [ -x "$CTL_BIN" ] && [ -x "$CTL_NL" ]; then
 		ctl_permissions
 	ktap_case "ctl: a device is seen by its opener's user in its namespace and by the host's root only" \
 		ctl_visibility
+	ktap_case "ctl: a container's root sees and changes its own device only" ctl_container
 	for ctl_m in $("$CTL_NL" malformed list); do
 		ktap_case "ctl: malformed request refused: $ctl_m" ctl_malformed "$ctl_m"
 	done
