@@ -90,7 +90,7 @@ inst_dkms()
 	[ "${VHX_DKMS:-1}" != 0 ] || skip "VHX_DKMS=0"
 	command -v dkms >/dev/null || skip "dkms not installed"
 	[ -d /lib/modules/$kv/build ] || skip "no kernel headers for $kv"
-	# dkms reads <(...), which needs /dev/fd; the test VM's devtmpfs lacks it.
+	# dkms reads <(...), which needs /dev/fd (a bare devtmpfs lacks it).
 	if [ ! -e /dev/fd ]; then
 		ln -s /proc/self/fd /dev/fd || fail "no /dev/fd"
 		trap 'rm -f /dev/fd' EXIT
