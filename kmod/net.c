@@ -187,6 +187,15 @@ static void vhx_net_tx_count(struct vhx_vq *vq, int ret, size_t len)
 		vhx_vq_count(vq, VHOSTX_CNT_ERR_SOCK, 1);
 }
 
+/*
+ * No tap takes a packet this long (tun's skb has at most MAX_SKB_FRAGS
+ * fragments of 32 KiB), and past INT_MAX tun's int lengths wrap: a packet of
+ * 4 GiB - 11 bytes reached copy_page_from_iter() as -11 and WARNed (the
+ * in-VM fuzzer's second find, with vhost_net's path the same). Longer chains
+ * are dropped here, counted, and completed, as the tap would drop them.
+ */
+#define VHX_TX_MAX_PACKET (1U << 20)
+
 /* Send one chain. 1: sent or dropped; 0: the tap is full; <0: stop. */
 static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
 			  size_t *bytes)
@@ -211,6 +220,11 @@ static int vhx_net_tx_one(struct vhx_vq *vq, struct socket *sock,
 		return -EINVAL;
 	}
 	len = c.out_len - vq->vhost_hlen;
+	if (len > VHX_TX_MAX_PACKET) {
+		vhx_net_tx_count(vq, -EMSGSIZE, len);
+		ret = vhx_vq_add_used(vq, c.head, 0);
+		return ret ? ret : 1;
+	}
 	iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, c.out, c.out_len);
 	iov_iter_advance(&msg.msg_iter, vq->vhost_hlen);
 	ret = vhx_net_tx_batch(vq, sock, &msg.msg_iter);
