@@ -18,6 +18,10 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Run from `make check` (a recursive make), the kernel's make would inherit
+# -w and print "Entering directory" lines into the version this script
+# prints, and the parent's jobserver: it gets neither.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 cache=${VHX_CACHE:-/var/cache/vhostx}/debug-kernel
 frag=$top/scripts/debug-kernel.config
 tarball=/usr/src/linux-source-6.1.tar.xz
@@ -103,10 +107,10 @@ build()
 	fi
 	patch_tree || die "cannot patch the PVH entry code of $src"
 	configure || die "the configuration did not hold; see $log and $src/.config"
-	echo "debug-kernel: building $(make -C "$src" -s kernelrelease) with $jobs jobs (log: $log)" >&2
+	echo "debug-kernel: building $(make -C "$src" -s --no-print-directory kernelrelease) with $jobs jobs (log: $log)" >&2
 	make -C "$src" -j "$jobs" bzImage modules >> "$log" 2>&1 ||
 		{ tail -n 40 "$log" >&2; die "build failed; see $log"; }
-	ver=$(make -C "$src" -s kernelrelease)
+	ver=$(make -C "$src" -s --no-print-directory kernelrelease)
 	install_kernel "$ver" || die "install failed"
 	echo "$st" > "$cache/stamp"
 	echo "$ver"
@@ -120,11 +124,12 @@ install_kernel()
 	local ver=$1
 	rm -rf "/lib/modules/$ver"
 	make -C "$src" -s INSTALL_MOD_STRIP=1 modules_install >> "$log" 2>&1 || return 1
-	ln -sfn "$src" "/lib/modules/$ver/build"
-	install -m 0644 "$src/arch/x86/boot/bzImage" "/boot/vmlinuz-$ver"
-	install -m 0644 "$src/System.map" "/boot/System.map-$ver"
-	install -m 0644 "$src/.config" "/boot/config-$ver"
-	depmod "$ver"
+	# (called in an || list, where set -e does not stop at a failure)
+	ln -sfn "$src" "/lib/modules/$ver/build" &&
+		install -m 0644 "$src/arch/x86/boot/bzImage" "/boot/vmlinuz-$ver" &&
+		install -m 0644 "$src/System.map" "/boot/System.map-$ver" &&
+		install -m 0644 "$src/.config" "/boot/config-$ver" &&
+		depmod "$ver" || return 1
 	# the test VM's cached vmlinux of an older build of this version
 	rm -f "${BUILD:-$top/build}/vm/vmlinux-$ver" "${BUILD:-$top/build}/vm/initramfs-$ver.cpio.gz"
 }
