@@ -116,6 +116,15 @@ mod_fdinfo()
 	rmmod vhostx || fail "rmmod"
 }
 
+# cgroup v2 with the memory controller for child groups, or skip the case.
+memcg_ready()
+{
+	local cg=/sys/fs/cgroup
+	mountpoint -q $cg || mount -t cgroup2 none $cg || skip "no cgroup2"
+	grep -qw memory $cg/cgroup.controllers || skip "no memory controller"
+	echo +memory > $cg/cgroup.subtree_control || fail "enable the memory controller"
+}
+
 # memcg_open_charge NODE N: in a memory cgroup of its own, open NODE N times;
 # print the cgroup's memory.current before, with the files open, and after
 # they are closed (bytes).
@@ -150,10 +159,8 @@ memcg_open_charge()
 # charges nothing (Documentation/differences.md).
 mod_memcg()
 {
-	local cg=/sys/fs/cgroup n=64 a b c out
-	mountpoint -q $cg || mount -t cgroup2 none $cg || skip "no cgroup2"
-	grep -qw memory $cg/cgroup.controllers || skip "no memory controller"
-	echo +memory > $cg/cgroup.subtree_control || fail "enable the memory controller"
+	local n=64 a b c out
+	memcg_ready
 	if [ "${VHX_ORACLE:-1}" != 0 ] && modprobe vhost_net 2>/dev/null &&
 		wait_node /dev/vhost-net; then
 		out=$(memcg_open_charge /dev/vhost-net $n) || fail "vhost_net in a memcg"
@@ -177,10 +184,8 @@ mod_memcg()
 # it is gone nothing the module counts is left.
 mod_memcg_limit()
 {
-	local cg=/sys/fs/cgroup g=/sys/fs/cgroup/vhx-memcg-max n=256 got peak ev
-	mountpoint -q $cg || mount -t cgroup2 none $cg || skip "no cgroup2"
-	grep -qw memory $cg/cgroup.controllers || skip "no memory controller"
-	echo +memory > $cg/cgroup.subtree_control || fail "enable the memory controller"
+	local g=/sys/fs/cgroup/vhx-memcg-max n=256 got peak ev
+	memcg_ready
 	vhx_load || fail "insmod"
 	wait_node $VHX_NODE || fail "no node"
 	debugfs_ready || fail "no vhostx debugfs"
